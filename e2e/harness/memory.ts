@@ -1,0 +1,32 @@
+// Test harness page: exposes the real memory bank and GPU modules to Playwright, which drives them with
+// page.evaluate. Nothing here is mocked: real IndexedDB, Web Locks, BroadcastChannel and WebGPU.
+import * as memory from '../../src/memory';
+import { requestGpuContext } from '../../src/gpu/device';
+import { axpyOnGpu, axpyReference } from '../../src/gpu/smoke';
+
+const harness = {
+  memory,
+  gpu: { requestGpuContext, axpyOnGpu, axpyReference },
+  /** The store opened by a test, kept between page.evaluate calls. */
+  store: undefined as memory.MemoryStore | undefined,
+  /** Every change this page was told of, in order (its own and other tabs'). */
+  changes: [] as memory.BankChange[],
+  async open(name: string): Promise<void> {
+    harness.store?.close();
+    harness.store = await memory.MemoryStore.open({ name });
+    harness.store.subscribe((change) => harness.changes.push(change));
+  },
+  get s(): memory.MemoryStore {
+    if (!harness.store) throw new Error('call harness.open(name) first');
+    return harness.store;
+  },
+};
+
+export type Harness = typeof harness;
+declare global {
+  interface Window {
+    harness: Harness;
+  }
+}
+window.harness = harness;
+document.getElementById('status')!.textContent = 'ready';

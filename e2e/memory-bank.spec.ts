@@ -1,0 +1,186 @@
+// The memory bank in real Chromium: real IndexedDB, Web Locks, BroadcastChannel.
+import { expect, openHarness, test } from './fixtures';
+
+test('a batch is validated and applied in one transaction with its history', async ({ harnessPage: page }) => {
+  const outcome = await page.evaluate(async () => {
+    const store = window.harness.s;
+    await store.ensureBank('u');
+    const first = await store.apply('u', [
+      { event: 'ADD', id: '', text: 'Likes green tea' },
+      { event: 'ADD', id: '', text: 'Lives in Lisbon', speaker: 'Ana' },
+    ], { actor: 'manager', turnId: 't1' });
+    const [tea, city] = first.results.map((r) => (r.status === 'applied' ? r.memoryId : ''));
+    const second = await store.apply('u', [
+      { event: 'UPDATE', id: tea, text: 'Likes green tea and oolong', old_memory: 'Likes green tea' },
+      { event: 'DELETE', id: city, text: '' },
+      { event: 'ADD', id: '', text: 'Moved to Porto in 2023' },
+      { event: 'UPDATE', id: 'made-up-id', text: 'anything' },
+      { event: 'NONE', id: tea, text: '' },
+      { event: 'ADD', id: '', text: '   ' },
+      { event: 'MERGE', id: tea, text: 'x' },
+    ], { actor: 'manager', turnId: 't2' });
+    return {
+      second: second.results.map((r) => (r.status === 'applied' ? r.event : `rejected: ${r.reason}`)),
+      memories: (await store.list('u')).map((m) => [m.text, m.version, m.source?.turnId]),
+      history: (await store.history('u')).map((h) => [h.event, h.actor, h.turnId]),
+    };
+  });
+  expect(outcome.second).toEqual([
+    'UPDATE',
+    'DELETE',
+    'ADD',
+    'rejected: no memory with id "made-up-id" in this bank',
+    expect.stringMatching(/^rejected: memory ".+" is already changed by operation #0 of this batch$/),
+    'rejected: ADD needs a non-empty text',
+    expect.stringMatching(/^rejected: not a valid operation \(event: /),
+  ]);
+  expect(outcome.memories).toEqual([
+    ['Likes green tea and oolong', 2, 't1'],
+    ['Moved to Porto in 2023', 1, 't2'],
+  ]);
+  expect(outcome.history.map(([event]) => event)).toEqual(['REJECTED', 'REJECTED', 'REJECTED', 'REJECTED', 'ADD', 'DELETE', 'UPDATE', 'ADD', 'ADD']);
+});
+
+test('undo and redo walk a memory back and forth through its history', async ({ harnessPage: page }) => {
+  const states = await page.evaluate(async () => {
+    const store = window.harness.s;
+    const texts = async () => (await store.list('u')).map((m) => m.text);
+    const add = await store.apply('u', [{ event: 'ADD', text: 'Has a cat named Miso' }], { actor: 'manager' });
+    const id = add.results[0]!.status === 'applied' ? add.results[0]!.memoryId : '';
+    const update = await store.edit('u', { event: 'UPDATE', id, text: 'Has two cats, Miso and Tofu' });
+    const remove = await store.edit('u', { event: 'DELETE', id });
+    const seen: string[][] = [await texts()];
+    await store.undo(remove.seq);
+    seen.push(await texts());
+    let error = '';
+    try {
+      await store.undo(add.results[0]!.seq); // the memory changed since: refused
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    await store.undo(update.seq);
+    seen.push(await texts());
+    await store.redo(update.seq);
+    seen.push(await texts());
+    const history = (await store.history('u')).map((h) => `${h.event}:${h.actor}${h.undoes ? `:undoes` : ''}`);
+    return { seen, error, history };
+  });
+  expect(states.seen).toEqual([[], ['Has two cats, Miso and Tofu'], ['Has a cat named Miso'], ['Has two cats, Miso and Tofu']]);
+  expect(states.error).toMatch(/changed after history entry #\d+; undo the later changes/);
+  expect(states.history).toEqual(['UPDATE:user:undoes', 'UPDATE:user:undoes', 'ADD:user:undoes', 'DELETE:user', 'UPDATE:user', 'ADD:manager']);
+});
+
+test('a write that fails inside a batch (storage full) leaves nothing behind', async ({ harnessPage: page }) => {
+  await page.evaluate(() => window.harness.s.apply('u', [{ event: 'ADD', text: 'Keeps this one' }], { actor: 'user' }));
+  const before = await page.evaluate(async () => ({ memories: await window.harness.s.list('u'), history: await window.harness.s.history('u') }));
+  // Fault injection on the real IndexedDB: the 30th put of the batch fails as a full disk would. The 29
+  // puts before it really happened inside the transaction; only a real abort can take them back.
+  const failure = await page.evaluate(async () => {
+    const put = IDBObjectStore.prototype.put;
+    let calls = 0;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (++calls === 30) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    try {
+      const batch = Array.from({ length: 50 }, (_, i) => ({ event: 'ADD', text: `memory ${i}` }));
+      await window.harness.s.apply('u', batch, { actor: 'manager' });
+      return 'no error';
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    } finally {
+      IDBObjectStore.prototype.put = put;
+    }
+  });
+  expect(failure).toMatch(/^StorageFullError: .*storage is full\. Nothing was changed/);
+  const after = await page.evaluate(async () => ({ memories: await window.harness.s.list('u'), history: await window.harness.s.history('u') }));
+  expect(after).toEqual(before);
+});
+
+test('a tab closed in the middle of a large batch leaves all of it or none', async ({ harnessPage: page, database, context }) => {
+  void page.evaluate(() => {
+    const batch = Array.from({ length: 20000 }, (_, i) => ({ event: 'ADD', text: `bulk memory ${i}` }));
+    return window.harness.s.apply('bulk', batch, { actor: 'manager' });
+  }).catch(() => undefined);
+  await page.waitForTimeout(300);
+  await page.close();
+  const reopened = await context.newPage();
+  await openHarness(reopened, database);
+  const counts = await reopened.evaluate(async () => [(await window.harness.s.list('bulk')).length, (await window.harness.s.history('bulk')).length]);
+  expect([[0, 0], [20000, 20000]]).toContainEqual(counts);
+});
+
+test('memories survive a reload', async ({ harnessPage: page, database }) => {
+  await page.evaluate(() => window.harness.s.apply('u', [{ event: 'ADD', text: 'Born in 1990' }, { event: 'ADD', text: 'Allergic to peanuts' }], { actor: 'manager' }));
+  await page.reload();
+  await openHarness(page, database);
+  const texts = await page.evaluate(async () => (await window.harness.s.list('u')).map((m) => m.text));
+  expect(texts).toEqual(['Born in 1990', 'Allergic to peanuts']);
+});
+
+test('two pages writing at once lose nothing and see each other', async ({ harnessPage: first, database, context }) => {
+  const second = await context.newPage();
+  await openHarness(second, database);
+  const writer = async (tag: string) => {
+    for (let i = 0; i < 25; i++) {
+      const ops = [0, 1, 2].map((j) => ({ event: 'ADD', text: `${tag} fact ${i}.${j}`, speaker: tag }));
+      await window.harness.s.apply('shared', ops, { actor: 'manager' });
+    }
+  };
+  await Promise.all([first.evaluate(writer, 'A'), second.evaluate(writer, 'B')]);
+  for (const page of [first, second]) {
+    const seen = await page.evaluate(async () => {
+      const store = window.harness.s;
+      const memories = await store.list('shared');
+      const groups = await store.retrieve('shared', 'fact', { perSpeaker: 100 });
+      return {
+        count: memories.length,
+        unique: new Set(memories.map((m) => m.text)).size,
+        history: (await store.history('shared')).length,
+        retrieved: Object.fromEntries(groups.map((g) => [g.speaker, g.memories.length])),
+      };
+    });
+    expect(seen).toEqual({ count: 150, unique: 150, history: 150, retrieved: { A: 75, B: 75 } });
+  }
+  // Each page was told of the other's 25 batches through the BroadcastChannel.
+  await expect.poll(() => second.evaluate(() => window.harness.changes.filter((c) => c.remote).length)).toBe(25);
+  // And a live index built before the other tab's change follows it.
+  await first.evaluate(() => window.harness.s.index('shared'));
+  await second.evaluate(() => window.harness.s.apply('shared', [{ event: 'ADD', text: 'zebra crossing', speaker: 'B' }], { actor: 'user' }));
+  await expect
+    .poll(() => first.evaluate(async () => (await window.harness.s.retrieve('shared', 'zebra', { fillWithRecent: false }))[1]?.memories.map((r) => r.memory.text)))
+    .toEqual(['zebra crossing']);
+});
+
+test('retrieval follows every operation without a rebuild', async ({ harnessPage: page }) => {
+  const results = await page.evaluate(async () => {
+    const store = window.harness.s;
+    const top = async (query: string) =>
+      (await store.retrieve('u', query, { perSpeaker: 2, fillWithRecent: false })).map((g) => [g.speaker, g.memories.map((r) => r.memory.text)]);
+    const added = await store.apply('u', [
+      { event: 'ADD', text: 'Caroline went to a LGBTQ support group', speaker: 'Caroline' },
+      { event: 'ADD', text: 'Caroline is researching adoption agencies', speaker: 'Caroline' },
+      { event: 'ADD', text: 'Melanie painted a sunrise', speaker: 'Melanie' },
+      { event: 'ADD', text: 'Melanie ran a charity race for mental health', speaker: 'Melanie' },
+    ], { actor: 'manager' });
+    const ids = added.results.map((r) => (r.status === 'applied' ? r.memoryId : ''));
+    const steps = [await top('support group')];
+    await store.apply('u', [{ event: 'UPDATE', id: ids[2], text: 'Melanie painted a lake at sunrise' }, { event: 'DELETE', id: ids[0] }], { actor: 'manager' });
+    steps.push(await top('painted lake support'));
+    return steps;
+  });
+  expect(results[0]).toEqual([
+    ['Caroline', ['Caroline went to a LGBTQ support group']],
+    ['Melanie', []],
+  ]);
+  expect(results[1]).toEqual([
+    ['Caroline', []],
+    ['Melanie', ['Melanie painted a lake at sunrise']],
+  ]);
+});
+
+test('asks for persistent storage', async ({ harnessPage: page }) => {
+  const state = await page.evaluate(async () => ({ state: await window.harness.memory.requestPersistentStorage(), persisted: await navigator.storage.persisted() }));
+  expect(['persisted', 'granted', 'denied']).toContain(state.state);
+  expect(state.persisted).toBe(state.state === 'persisted' || state.state === 'granted');
+});
