@@ -8,3 +8,4 @@ export { exportBank, importBank, parseBackup, BackupError, BACKUP_FORMAT, BACKUP
 export { requestPersistentStorage, storageEstimate, type PersistenceState } from './persistence';
 export type { BankChange, BankListener, LockProvider } from './sync';
 export { DB_VERSION } from './db';
+export { InMemoryBank, storeBank, type MemoryBank } from './bank';

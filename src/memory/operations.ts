@@ -1,6 +1,6 @@
 // Validating a batch of memory operations against the bank: pure, so the same rules serve the store,
 // the agents (which report rejections to the model) and the tests.
-import { OperationSchema, type Memory, type MemoryEvent, type MemorySnapshot, type Operation } from './schema';
+import { OperationSchema, type Actor, type Memory, type MemoryEvent, type MemorySnapshot, type NewHistoryEntry, type Operation } from './schema';
 
 /** What one operation of a batch will do, decided before anything is written. */
 export type PlannedOperation =
@@ -120,4 +120,13 @@ export function textsToEmbed(rawOperations: readonly unknown[]): string[] {
     if (text && (parsed.data.event === 'ADD' || parsed.data.event === 'UPDATE')) texts.add(text);
   }
   return [...texts];
+}
+
+/** The history record of one planned operation (a change, or a rejection with its reason). */
+export function historyRecord(bankId: string, plan: PlannedOperation, context: { actor: Actor; turnId?: string }, at: number): NewHistoryEntry {
+  const common = { bankId, actor: context.actor, at, ...(context.turnId ? { turnId: context.turnId } : {}) };
+  if (plan.kind === 'rejected') {
+    return { ...common, event: 'REJECTED', before: null, after: null, reason: plan.reason, operation: plan.operation, ...(plan.memoryId ? { memoryId: plan.memoryId } : {}) };
+  }
+  return { ...common, memoryId: (plan.after ?? plan.before)!.id, event: plan.event, before: snapshot(plan.before), after: snapshot(plan.after) };
 }

@@ -4,7 +4,7 @@
 import type { IDBPTransaction } from 'idb';
 import { ConversationLog, Settings } from './conversations';
 import { openMemoryDb, type MemoryDb, type MemoryDbSchema } from './db';
-import { planBatch, referencedIds, snapshot, textsToEmbed, type PlannedOperation } from './operations';
+import { historyRecord, planBatch, referencedIds, snapshot, textsToEmbed } from './operations';
 import { MemoryIndex, type RetrievalOptions, type RetrievedGroup } from './retrieval';
 import type { Actor, Bank, HistoryEntry, Memory, MemoryEvent, NewHistoryEntry, Operation } from './schema';
 import { defaultLocks, type BankChange, type BankListener, type LockProvider } from './sync';
@@ -181,7 +181,7 @@ export class MemoryStore {
       const now = Date.now();
       const planned = planBatch(operations, existing, { bankId, now, newId: () => newMemoryId(now), embeddings, ...context });
       const writes: Promise<unknown>[] = [];
-      const entries: NewHistoryEntry[] = planned.map((plan) => this.historyEntry(bankId, plan, context, now));
+      const entries: NewHistoryEntry[] = planned.map((plan) => historyRecord(bankId, plan, context, now));
       for (const plan of planned) {
         if (plan.kind !== 'change' || plan.event === 'NONE') continue;
         writes.push(plan.after ? memoriesStore.put(plan.after) : memoriesStore.delete(plan.before!.id));
@@ -339,14 +339,6 @@ export class MemoryStore {
       }
     }
     for (const listener of this.listeners) listener(change);
-  }
-
-  private historyEntry(bankId: string, plan: PlannedOperation, context: WriteContext, at: number): NewHistoryEntry {
-    const common = { bankId, actor: context.actor, at, ...(context.turnId ? { turnId: context.turnId } : {}) };
-    if (plan.kind === 'rejected') {
-      return { ...common, event: 'REJECTED', before: null, after: null, reason: plan.reason, operation: plan.operation, ...(plan.memoryId ? { memoryId: plan.memoryId } : {}) };
-    }
-    return { ...common, memoryId: (plan.after ?? plan.before)!.id, event: plan.event, before: snapshot(plan.before), after: snapshot(plan.after) };
   }
 
   private async embedTexts(texts: string[]): Promise<Map<string, Float32Array>> {

@@ -1,0 +1,5 @@
+// Every command of the CLI, in the order `memory-r1 --help` lists them. Add a command: one file, one line here.
+import type { Command } from '../command';
+import { makeTinyModel } from './make-tiny-model';
+
+export const commands: Command[] = [makeTinyModel];
