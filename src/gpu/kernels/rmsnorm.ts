@@ -1,0 +1,68 @@
+// rmsNorm: y[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) · weight, as HF Qwen2RMSNorm / LlamaRMSNorm
+// (statistics in f32). One workgroup of 256 threads per row: strided sum of squares, tree reduction.
+// Weight may be f32 or f16. Reference: float64 throughout, rounded once to f32.
+
+import type { GpuRuntime } from '../runtime';
+import { numel, shapeToString, type GpuTensor } from '../tensor';
+import { expectF32, readerWgsl, WG_INDEX } from '../wgsl';
+
+const WG = 256;
+
+function source(weightDtype: 'f32' | 'f16'): string {
+  return /* wgsl */ `
+struct Params { rows: u32, D: u32, eps: f32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+${readerWgsl('weight', 2, weightDtype)}
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+${WG_INDEX}
+var<workgroup> red: array<f32, ${WG}>;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let row = wg_index(wid, nwg);
+  if (row >= params.rows) { return; } // uniform per workgroup
+  let D = params.D;
+  let base = row * D;
+  var ss = 0.0;
+  for (var i = lid; i < D; i += ${WG}u) { let v = x[base + i]; ss = fma(v, v, ss); }
+  red[lid] = ss;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+  }
+  let inv = inverseSqrt(red[0] / f32(D) + params.eps);
+  for (var i = lid; i < D; i += ${WG}u) { y[base + i] = x[base + i] * inv * read_weight(i); }
+}`;
+}
+
+/** RMS-normalises each row of x [..., D] and scales by weight [D]; returns a new [..., D] tensor. */
+export function rmsNorm(rt: GpuRuntime, x: GpuTensor, weight: GpuTensor, eps: number, out?: GpuTensor): GpuTensor {
+  expectF32(x, 'rmsNorm: x');
+  const D = x.shape[x.shape.length - 1] ?? 0;
+  if (numel(weight.shape) !== D) throw new Error(`rmsNorm: weight ${shapeToString(weight.shape)} does not match D = ${D}`);
+  if (weight.dtype === 'u32') throw new Error('rmsNorm: weight must be f32 or f16');
+  const rows = D === 0 ? 0 : numel(x.shape) / D;
+  const y = out ?? rt.empty(x.shape);
+  if (y.buffer === x.buffer) throw new Error('rmsNorm: out must not alias x');
+  rt.dispatch(
+    { code: source(weight.dtype), bindings: ['uniform', 'read', 'read', 'write'], label: `rmsNorm.${weight.dtype}` },
+    [{ u32: rows }, { u32: D }, { f32: eps }],
+    [x.buffer, weight.buffer, y.buffer],
+    rt.grid1d(rows),
+  );
+  return y;
+}
+
+export function rmsNormReference(x: Float32Array, weight: Float32Array, eps: number): Float32Array {
+  const D = weight.length;
+  const y = new Float32Array(x.length);
+  for (let base = 0; base < x.length; base += D) {
+    let ss = 0;
+    for (let i = 0; i < D; i++) ss += x[base + i]! ** 2;
+    const inv = 1 / Math.sqrt(ss / D + eps);
+    for (let i = 0; i < D; i++) y[base + i] = x[base + i]! * inv * weight[i]!;
+  }
+  return y;
+}
