@@ -1,5 +1,7 @@
 // Every command of the CLI, in the order `memory-r1 --help` lists them. Add a command: one file, one line here.
 import type { Command } from '../command';
+import { data } from './data';
 import { makeTinyModel } from './make-tiny-model';
+import { metrics } from './metrics';
 
-export const commands: Command[] = [makeTinyModel];
+export const commands: Command[] = [makeTinyModel, data, metrics];
