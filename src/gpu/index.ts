@@ -4,6 +4,7 @@ export { GpuUnavailableError, requestGpuContext, type GpuContext } from './devic
 export { BufferPool, sizeClass, type PoolStats } from './pool';
 export { getPipeline, grid1d, GpuRuntime, packParams, MAX_WORKGROUPS_PER_DIM, type BindingKind, type KernelSpec, type ParamField, type TensorOptions } from './runtime';
 export * from './tensor';
+export { addRows, addRowsReference } from './kernels/add-rows';
 export { attention, attentionReference, type AttentionArgs } from './kernels/attention';
 export {
   add,

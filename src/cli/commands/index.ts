@@ -3,5 +3,6 @@ import type { Command } from '../command';
 import { data } from './data';
 import { makeTinyModel } from './make-tiny-model';
 import { metrics } from './metrics';
+import { score } from './score';
 
-export const commands: Command[] = [makeTinyModel, data, metrics];
+export const commands: Command[] = [makeTinyModel, data, metrics, score];

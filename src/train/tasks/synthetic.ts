@@ -1,0 +1,54 @@
+// A synthetic task with an exactly computable reward, to prove the trainer learns: given a templated
+// memory and a templated new fact, choose the memory operation Memory-R1's manager should emit.
+//   no memory yet              → ADD       "Memory: (none)\nFact: likes tea"
+//   the same fact              → NONE      "Memory: likes tea\nFact: likes tea"
+//   a fuller version of it     → UPDATE    "Memory: likes tea\nFact: likes tea and cake"
+//   a contradiction            → DELETE    "Memory: likes tea\nFact: no longer likes tea"
+// The answer is one letter (A, N, U, D), so a rollout is one sampled token among four: the reward is
+// exact, and a random policy starts near 1/4.
+import type { Rng } from '../../model/rng';
+
+export const OPERATIONS = ['ADD', 'NONE', 'UPDATE', 'DELETE'] as const;
+export type SyntheticOperation = (typeof OPERATIONS)[number];
+/** The single-character answers, in OPERATIONS order. */
+export const ANSWERS = ['A', 'N', 'U', 'D'] as const;
+
+const VERBS = ['likes', 'owns', 'visits', 'plays', 'cooks', 'reads', 'paints', 'grows'];
+const OBJECTS = ['tea', 'chess', 'Paris', 'piano', 'soup', 'poems', 'boats', 'roses', 'jazz', 'maps', 'kites', 'bread'];
+
+export interface SyntheticExample {
+  prompt: string;
+  answer: (typeof ANSWERS)[number];
+  operation: SyntheticOperation;
+}
+
+export function syntheticExample(rng: Rng, operation: SyntheticOperation = OPERATIONS[Math.floor(rng() * 4)]!): SyntheticExample {
+  const pick = <T>(items: readonly T[]) => items[Math.floor(rng() * items.length)]!;
+  const fact = `${pick(VERBS)} ${pick(OBJECTS)}`;
+  const [memory, stated] = {
+    ADD: ['(none)', fact],
+    NONE: [fact, fact],
+    UPDATE: [fact, `${fact} and ${pick(OBJECTS)}`],
+    DELETE: [fact, `no longer ${fact}`],
+  }[operation];
+  return {
+    prompt: `Memory: ${memory}\nFact: ${stated}\nOperation (A=ADD, N=NONE, U=UPDATE, D=DELETE):`,
+    answer: ANSWERS[OPERATIONS.indexOf(operation)]!,
+    operation,
+  };
+}
+
+/** A balanced batch: each operation equally often, shuffled. */
+export function syntheticBatch(rng: Rng, size: number): SyntheticExample[] {
+  const examples = Array.from({ length: size }, (_, i) => syntheticExample(rng, OPERATIONS[i % 4]));
+  for (let i = examples.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [examples[i], examples[j]] = [examples[j]!, examples[i]!];
+  }
+  return examples;
+}
+
+/** 1 for the right operation, 0 otherwise (leading spaces ignored). */
+export function syntheticReward(example: SyntheticExample, completion: string): number {
+  return completion.trimStart().startsWith(example.answer) ? 1 : 0;
+}
