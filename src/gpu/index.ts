@@ -35,3 +35,42 @@ export {
   topKReference,
   type TopPOptions,
 } from './kernels/sampling';
+// Backward kernels (training LoRA adapters) and the optimizer; see kernels/backward/README.md.
+export {
+  adamw,
+  adamwReference,
+  clipFactor,
+  gradNormSquared,
+  nonFiniteFlag,
+  scaleInPlace,
+  sumSquaresReference,
+  type AdamWOptions,
+  type AdamWState,
+} from './kernels/adamw';
+export {
+  attentionBackward,
+  attentionBackwardReference,
+  attentionForward64,
+  type AttentionBackwardArgs,
+  type AttentionDims,
+} from './kernels/backward/attention';
+export { logProbsForward64, logSoftmaxBackward, logSoftmaxBackwardReference, type LogSoftmaxBackwardOptions } from './kernels/backward/cross-entropy';
+export { type RowLayout } from './kernels/backward/layout';
+export {
+  loraBackward,
+  loraBackwardReference,
+  loraForward64,
+  matmulStrided,
+  type LoraBackwardArgs,
+  type LoraDims,
+  type MatrixView,
+} from './kernels/backward/lora';
+export { rmsNormBackward, rmsNormBackwardReference, rmsNormForward64 } from './kernels/backward/rmsnorm';
+export { ropeBackward, ropeBackwardReference, ropeForward64 } from './kernels/backward/rope';
+export {
+  siluMulBackward,
+  siluMulBackwardReference,
+  siluMulForward64,
+  siluMulFusedBackward,
+  type SiluMulBackwardOptions,
+} from './kernels/backward/swiglu';
