@@ -24,3 +24,12 @@ describe('InMemoryBank', () => {
     expect(new Set([...(await bank.list()), ...(await copy.list())].map((m) => m.id)).size).toBe(2);
   });
 });
+
+describe('InMemoryBank seeded with memories', () => {
+  it('never reuses an id a seeded memory holds', async () => {
+    const seeded = { id: 'b:0', bankId: 'b', text: 'likes tea', createdAt: 1, updatedAt: 1, version: 1 };
+    const bank = new InMemoryBank('b', [seeded]);
+    await bank.apply([{ event: 'ADD', text: 'likes cake' }], { actor: 'manager' });
+    expect((await bank.list()).map((m) => [m.id, m.text])).toEqual([['b:0', 'likes tea'], ['b:1', 'likes cake']]);
+  });
+});

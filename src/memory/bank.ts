@@ -68,7 +68,7 @@ export class InMemoryBank implements MemoryBank {
     const planned = planBatch(operations, this.memories, {
       bankId: this.bankId,
       now,
-      newId: () => `${this.bankId}:${this.nextId++}`,
+      newId: () => this.freshId(),
       ...(embeddings ? { embeddings } : {}),
       ...context,
     });
@@ -88,6 +88,14 @@ export class InMemoryBank implements MemoryBank {
     });
     const applied = results.filter((r) => r.status === 'applied').length;
     return { results, applied, rejected: results.length - applied };
+  }
+
+  /** A new id: a counter, skipping any id a seeded or restored memory already uses. */
+  private freshId(): string {
+    let id: string;
+    do id = `${this.bankId}:${this.nextId++}`;
+    while (this.memories.has(id));
+    return id;
   }
 
   private put(memory: Memory): void {

@@ -1,7 +1,14 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { MemoryStore, PersistenceState } from '../memory';
 import { OperationsFeed } from './components/OperationsFeed';
+import { useModelState } from './engines/model-host';
+import { engineLabel, type Engines } from './engines/services';
+import { chosenModel, loadChoice } from './engines/webllm-choice';
+import { useGpuSupport } from './gpu-support';
+import { ChatPage } from './pages/ChatPage';
+import { DemoPage } from './pages/DemoPage';
 import { MemoryPage } from './pages/MemoryPage';
+import { ModelsPage } from './pages/ModelsPage';
 import { NoWebGpuNotice } from './pages/NoWebGpuNotice';
 import { SettingsPage } from './pages/SettingsPage';
 import { useRoute, type Page } from './router';
@@ -11,49 +18,55 @@ export interface AppProps {
   store: MemoryStore;
   persistence: PersistenceState;
   gpu: GPU | undefined;
-}
-
-type GpuSupport = { state: 'checking' } | { state: 'ready'; f16: boolean; adapter: string } | { state: 'missing'; reason: string };
-
-/** What the browser offers for running models: WebGPU at all, and f16 shaders (faster, half the memory). */
-function useGpuSupport(gpu: GPU | undefined): GpuSupport {
-  const [support, setSupport] = useState<GpuSupport>({ state: 'checking' });
-  useEffect(() => {
-    if (!gpu) return setSupport({ state: 'missing', reason: 'This browser does not offer WebGPU (navigator.gpu is missing).' });
-    gpu.requestAdapter().then(
-      (adapter) =>
-        setSupport(
-          adapter
-            ? { state: 'ready', f16: adapter.features.has('shader-f16'), adapter: [adapter.info.vendor, adapter.info.architecture].filter(Boolean).join(' ') || 'GPU' }
-            : { state: 'missing', reason: 'WebGPU is present but found no usable GPU adapter (a blocklisted driver, or GPU acceleration turned off).' },
-        ),
-      (error: Error) => setSupport({ state: 'missing', reason: `WebGPU failed to start: ${error.message}` }),
-    );
-  }, [gpu]);
-  return support;
+  engines: Engines;
 }
 
 const NAV: { page: Page; label: string }[] = [
+  { page: 'chat', label: 'Chat' },
   { page: 'memory', label: 'Memory' },
+  { page: 'demo', label: 'Demo' },
+  { page: 'models', label: 'Models' },
   { page: 'settings', label: 'Settings' },
 ];
 
+/** The user's own bank, and the demo's (wiped by every replay, so it never mixes with the user's). */
 const BANK = 'me';
+const DEMO_BANK = 'demo';
 
-export function App({ store, persistence, gpu }: AppProps) {
+export function App({ store, persistence, gpu, engines }: AppProps) {
   const route = useRoute();
-  const page = NAV.some((n) => n.page === route) ? route : 'memory';
+  const page = NAV.some((n) => n.page === route) ? route : 'chat';
   const support = useGpuSupport(gpu);
   const [settings, updateSettings] = useSettings(store);
+  const model = useModelState(engines.host);
 
   useEffect(() => {
     document.documentElement.dataset.theme = settings.theme;
   }, [settings.theme]);
 
+  useEffect(() => {
+    document.title = `${NAV.find((n) => n.page === page)?.label ?? 'Chat'} · Memory-R1`;
+  }, [page]);
+
+  // One click to load the model chosen on an earlier visit (WebLLM only; others load from the URL).
+  const quickLoad = useMemo(() => {
+    if (engines.choice.kind !== 'webllm' || support.state !== 'ready') return undefined;
+    const choice = chosenModel(settings, support.f16);
+    return choice && { label: choice.label, load: () => void loadChoice(engines, choice) };
+  }, [engines, support, settings]);
+
+  const needsGpu = engines.choice.kind !== 'scripted';
+  const showNoGpu = support.state === 'missing' && needsGpu && (page === 'chat' || page === 'demo' || page === 'models');
+
   return (
     <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="app-header">
-        <h1>Memory-R1</h1>
+        <h1>
+          <a href="#/chat">Memory-R1</a>
+        </h1>
         <nav aria-label="Pages">
           {NAV.map((item) => (
             <a key={item.page} href={`#/${item.page}`} aria-current={item.page === page ? 'page' : undefined}>
@@ -62,21 +75,37 @@ export function App({ store, persistence, gpu }: AppProps) {
           ))}
         </nav>
         <p className="status">
-          {support.state === 'checking' && 'Checking WebGPU…'}
-          {support.state === 'ready' && `WebGPU: ${support.adapter}${support.f16 ? ', f16 shaders' : ', no f16 shaders'}`}
-          {support.state === 'missing' && 'No WebGPU: models cannot run here'} · storage{' '}
-          {persistence === 'persisted' || persistence === 'granted' ? 'persistent' : 'may be cleared by the browser under pressure'}
+          <span>
+            {support.state === 'checking' && 'Checking WebGPU…'}
+            {support.state === 'ready' && `WebGPU: ${support.adapter}${support.f16 ? ', f16 shaders' : ', no f16 shaders'}`}
+            {support.state === 'missing' && 'No WebGPU'}
+          </span>
+          <span>
+            {engines.choice.kind !== 'webllm' && `${engineLabel(engines.choice)}: `}
+            {model.status === 'ready' ? `model ${model.label}` : model.status === 'loading' ? `loading ${model.label}…` : model.status === 'error' ? 'model failed to load' : 'no model loaded'}
+          </span>
+          <span>storage {persistence === 'persisted' || persistence === 'granted' ? 'persistent' : 'may be cleared by the browser under pressure'}</span>
         </p>
       </header>
-      {support.state === 'missing' && <NoWebGpuNotice reason={support.reason} />}
-      <main className="layout">
-        <div className="main-column">
-          {page === 'memory' && <MemoryPage store={store} bankId={BANK} />}
-          {page === 'settings' && <SettingsPage settings={settings} onChange={updateSettings} />}
+      {showNoGpu && support.state === 'missing' && <NoWebGpuNotice reason={support.reason} />}
+      <main id="main" tabIndex={-1}>
+        {/* Chat and Demo stay mounted while hidden, so a turn or a replay in progress carries on elsewhere. */}
+        <div hidden={page !== 'chat'}>
+          <ChatPage store={store} bankId={BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
         </div>
-        <aside className="side-column">
-          <OperationsFeed store={store} bankId={BANK} />
-        </aside>
+        <div hidden={page !== 'demo'}>
+          <DemoPage store={store} bankId={DEMO_BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
+        </div>
+        {page === 'memory' && (
+          <div className="layout">
+            <MemoryPage store={store} bankId={BANK} />
+            <aside className="side-column" aria-label="Recent operations">
+              <OperationsFeed store={store} bankId={BANK} />
+            </aside>
+          </div>
+        )}
+        {page === 'models' && <ModelsPage engines={engines} support={support} settings={settings} onChange={updateSettings} />}
+        {page === 'settings' && <SettingsPage settings={settings} onChange={updateSettings} />}
       </main>
     </div>
   );

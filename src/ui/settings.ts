@@ -6,7 +6,9 @@ import type { MemoryStore } from '../memory';
 
 export const SettingsSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).default('system'),
-  /** WebLLM model id of the chat model; empty until the user picks one. */
+  /** How the user is named in memories ("Ana lives in Lisbon"); the extractor writes facts about this name. */
+  userName: z.string().trim().min(1).max(60).catch('User').default('User'),
+  /** Catalogue key (webllm-catalogue.ts) of the chat model; empty until the user picks one. */
   chatModel: z.string().max(200).default(''),
   /** WebLLM embedding model id; empty = lexical retrieval only. */
   embeddingModel: z.string().max(200).default(''),

@@ -1,8 +1,9 @@
 // Every command of the CLI, in the order `memory-r1 --help` lists them. Add a command: one file, one line here.
 import type { Command } from '../command';
 import { data } from './data';
+import { evaluate } from './eval';
 import { makeTinyModel } from './make-tiny-model';
 import { metrics } from './metrics';
 import { score } from './score';
 
-export const commands: Command[] = [makeTinyModel, data, metrics, score];
+export const commands: Command[] = [makeTinyModel, data, metrics, score, evaluate];

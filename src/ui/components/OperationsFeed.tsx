@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { HistoryEntry, MemoryStore } from '../../memory';
 import { wordDiff } from '../diff';
 
@@ -12,6 +12,13 @@ interface Props {
 /** A live feed of what happens to the bank: every operation as it is applied, rejected ones with their reason. */
 export function OperationsFeed({ store, bankId, limit = 100 }: Props) {
   const [entries, setEntries] = useState<HistoryEntry[]>([]);
+  const titleId = useId();
+  const list = useRef<HTMLOListElement>(null);
+
+  // Newest entries arrive at the bottom: keep them in view.
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [entries]);
 
   useEffect(() => {
     let alive = true;
@@ -29,8 +36,8 @@ export function OperationsFeed({ store, bankId, limit = 100 }: Props) {
 
   return (
     <section className="feed-panel">
-      <h2 id="feed-title">Memory operations</h2>
-      <ol role="log" aria-labelledby="feed-title" aria-live="polite" className="feed">
+      <h2 id={titleId}>Memory operations</h2>
+      <ol ref={list} role="log" aria-labelledby={titleId} aria-live="polite" className="feed">
         {entries.length === 0 && <li className="empty">Operations appear here as turns are processed.</li>}
         {entries.map((entry) => (
           <FeedItem key={entry.seq} entry={entry} />
@@ -58,12 +65,17 @@ function FeedItem({ entry }: { entry: HistoryEntry }) {
         {entry.event === 'NONE' && <span className="muted">{entry.before?.text} (already known)</span>}
         {entry.event === 'REJECTED' && (
           <>
-            <span className="reason">{entry.reason}</span> <code className="muted">{describeOperation(entry.operation)}</code>
+            <span className="reason">{explainReason(entry.reason ?? '')}</span> <code className="muted">{describeOperation(entry.operation).replace(/"unknown:/g, '"')}</code>
           </>
         )}
       </span>
     </li>
   );
+}
+
+/** The bank marks a short id the model made up as "unknown:<id>"; say it in the user's terms. */
+function explainReason(reason: string): string {
+  return reason.replace(/no memory with id "unknown:([^"]*)" in this bank/, 'id "$1" is not one of the memories shown to the model');
 }
 
 /** A short, safe description of a rejected operation (it may be anything the model produced). */

@@ -12,6 +12,8 @@ export function SettingsPage({ settings, onChange }: { settings: Settings; onCha
           <option value="light">Light</option>
           <option value="dark">Dark</option>
         </select>
+        <label htmlFor="setting-user-name">Your name in memories</label>
+        <input id="setting-user-name" key={settings.userName} defaultValue={settings.userName} maxLength={60} onBlur={(e) => e.target.value.trim() && onChange({ userName: e.target.value.trim() })} />
         <label htmlFor="setting-per-speaker">Memories retrieved per speaker</label>
         <input id="setting-per-speaker" type="number" min={1} max={200} value={settings.perSpeaker} onChange={(e) => e.target.valueAsNumber >= 1 && onChange({ perSpeaker: Math.min(200, Math.round(e.target.valueAsNumber)) })} />
         <label htmlFor="setting-temperature">Answer temperature</label>

@@ -1,0 +1,59 @@
+// The chat: three turns that state, change and contradict facts go through the real pipeline (scripted
+// model, real IndexedDB) and show as ADD, UPDATE and DELETE in the live feed; the bank outlives a reload.
+import { expect, test } from '@playwright/test';
+import { feed, memoryRegion, openApp, say } from './app-helpers';
+
+test('three turns state, change and contradict facts; the feed and bank follow, and survive a reload', async ({ page }) => {
+  await openApp(page);
+  await expect(memoryRegion(page).getByText('Nothing remembered yet.')).toBeVisible();
+  // Shift+Enter starts a new line instead of sending.
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill('first line');
+  await box.press('Shift+Enter');
+  await expect(box).toHaveValue('first line\n');
+  await expect(page.locator('.thread .message')).toHaveCount(0);
+
+  await say(page, 'Hi! I live in Paris with my cat Miso.');
+  await expect(feed(page).locator('.op-add')).toHaveCount(2);
+  await expect(page.locator('.message.assistant .bubble').last()).toHaveText('Hello to you and Miso');
+  await expect(page.locator('.message.user .message-note').last()).toHaveText('Memory: 2 added');
+
+  await say(page, 'Miso now has a sister, a kitten called Tofu.');
+  const update = feed(page).locator('.op-update');
+  await expect(update).toHaveCount(1);
+  // A word diff: what was added is <ins>, what went is <del>, the rest stays plain.
+  await expect(update.locator('ins').first()).toHaveText(/two cats, Miso/);
+  await expect(update.locator('ins').last()).toHaveText('Tofu');
+  await expect(update.locator('del').first()).toHaveText(/cat/);
+  await expect(update.locator('.op-text')).toContainText('named');
+
+  await say(page, "I don't live in Paris any more: I moved to Lisbon.");
+  await expect(feed(page).locator('.op-delete del')).toHaveText('User lives in Paris');
+  await expect(feed(page).locator('.op-add')).toHaveCount(3);
+
+  const bank = memoryRegion(page).getByRole('listitem');
+  await expect(bank).toHaveCount(2);
+  await expect(memoryRegion(page)).toContainText('User lives in Lisbon');
+  await expect(memoryRegion(page)).toContainText('User has two cats, Miso and a kitten named Tofu');
+  await expect(memoryRegion(page)).not.toContainText('Paris');
+
+  // The reply says which memories it used.
+  const used = page.locator('.message.assistant').last().getByText('Memories used (1)');
+  await used.click();
+  await expect(page.locator('.message.assistant').last().locator('.used li')).toHaveText('User lives in Lisbon');
+
+  await page.reload();
+  await expect(memoryRegion(page).getByRole('listitem')).toHaveCount(2);
+  await expect(memoryRegion(page)).toContainText('User lives in Lisbon');
+  // The conversation is resumed, with its six turns.
+  await expect(page.locator('.thread .message')).toHaveCount(6);
+  await expect(page.getByRole('combobox', { name: 'Conversation' })).toContainText('Hi! I live in Paris with my cat Miso.');
+});
+
+test('without a model the chat says so and links to Models', async ({ page }) => {
+  await openApp(page, 'chat', null);
+  await expect(page.getByRole('region', { name: 'Chat' }).getByText('No model is loaded.')).toBeVisible();
+  await page.getByRole('link', { name: 'Choose one on the Models page' }).click();
+  await expect(page).toHaveURL(/#\/models$/);
+  await expect(page.getByRole('heading', { name: 'Chat model' })).toBeVisible();
+});

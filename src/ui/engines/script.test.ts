@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { buildAnswerMessages, buildExtractionMessages, buildManagerMessages, FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../../agents';
+import { callKind, callSubject, resolveIds, scriptedModel } from './script';
+
+const script = JSON.stringify({
+  rules: [
+    { call: 'extract', match: 'paris', reply: { facts: ['User lives in Paris'] } },
+    { call: 'manage', match: 'Lisbon', reply: { memory: [{ id: '$id(User lives in Paris)', event: 'DELETE', text: '' }] } },
+  ],
+});
+
+describe('scripted engine', () => {
+  it('tells calls apart by the schema they ask for and reads their subject from the prompt', () => {
+    const extract = buildExtractionMessages({ speaker: 'User', text: 'I live in Paris' });
+    expect(callKind({ messages: extract, json_schema: FACTS_JSON_SCHEMA })).toBe('extract');
+    expect(callKind({ messages: extract, json_schema: MANAGER_JSON_SCHEMA })).toBe('manage');
+    expect(callKind({ messages: extract })).toBe('answer');
+    expect(callSubject('extract', extract[1]!.content)).toBe('I live in Paris');
+    const answer = buildAnswerMessages({ question: 'Where do I live?', groups: [] });
+    expect(callSubject('answer', answer[1]!.content)).toBe('Where do I live?');
+  });
+
+  it('replaces $id(text) by the short id the prompt shows for that memory', () => {
+    const manage = buildManagerMessages({ facts: ['User lives in Lisbon'], memories: [{ id: '0', text: 'Likes tea' }, { id: '1', text: 'User lives in <Paris>' }] });
+    expect(callSubject('manage', manage[1]!.content)).toBe('User lives in Lisbon');
+    expect(resolveIds('$id(user lives in <paris>) $id(nope)', manage[1]!.content)).toBe('1 missing');
+  });
+
+  it('answers by rule, then by fallback', async () => {
+    const model = scriptedModel(script);
+    const facts = await model.chat({ messages: buildExtractionMessages({ speaker: 'User', text: 'Paris!' }), json_schema: FACTS_JSON_SCHEMA });
+    expect(JSON.parse(facts.text)).toEqual({ facts: ['User lives in Paris'] });
+    const none = await model.chat({ messages: buildExtractionMessages({ speaker: 'User', text: 'hello' }), json_schema: FACTS_JSON_SCHEMA });
+    expect(none.text).toBe('{"facts": []}');
+    const ops = await model.chat({ messages: buildManagerMessages({ facts: ['User lives in Lisbon'], memories: [{ id: '3', text: 'User lives in Paris' }] }), json_schema: MANAGER_JSON_SCHEMA });
+    expect(JSON.parse(ops.text)).toEqual({ memory: [{ id: '3', event: 'DELETE', text: '' }] });
+  });
+
+  it('refuses a script that does not match the format, naming the field', () => {
+    expect(() => scriptedModel('{"rules": [{"call": "think", "reply": "x"}]}')).toThrow(/rules\.0\.call/);
+    expect(() => scriptedModel('not json')).toThrow(/not JSON/);
+  });
+});

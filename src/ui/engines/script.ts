@@ -1,0 +1,167 @@
+// `?engine=scripted&script=URL`: a JSON script of replies turned into a ScriptedChatModel, so the whole app
+// (chat, demo, tests) runs without any model. A developer feature; the format is documented in the README.
+//
+// Replies are chosen by rules rather than only by position, because how many model calls a turn makes
+// depends on what the bank holds (no facts → no manager call). A rule names the kind of call (extract,
+// manage, answer, told apart by the JSON schema the agent asks for) and a phrase that must occur in the
+// call's subject: the message for extract, the facts for manage, the question for answer.
+// `$id(memory text)` in a reply becomes the short id the prompt gave that memory, so scripts never depend
+// on retrieval order.
+import { z } from 'zod';
+import { FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../../agents/schemas';
+import type { ChatModel, ChatRequest, ChatResponse } from '../../llm/chat-model';
+import { ScriptedChatModel } from '../../llm/scripted';
+
+export type CallKind = 'extract' | 'manage' | 'answer';
+
+/** A reply is text, or JSON written inline (stringified for the model's output). */
+const ReplySchema = z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).transform((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
+
+const RuleSchema = z
+  .object({
+    call: z.enum(['extract', 'manage', 'answer']).optional(),
+    /** Case-insensitive phrase that must occur in the call's subject; absent: any. */
+    match: z.string().optional(),
+    reply: ReplySchema,
+  })
+  .strict();
+
+export const ScriptSchema = z
+  .object({
+    id: z.string().max(100).default('scripted'),
+    /** Used first, one per call, in order. */
+    replies: z.array(ReplySchema).default([]),
+    /** Then the first matching rule. */
+    rules: z.array(RuleSchema).default([]),
+    /** Then these; the defaults mean "no facts", "no operations", "unknown". */
+    fallback: z.object({ extract: ReplySchema.optional(), manage: ReplySchema.optional(), answer: ReplySchema.optional() }).strict().default({}),
+    /** Pause between streamed words, so a demo looks like a model typing. */
+    tokenDelayMs: z.number().min(0).max(1000).default(0),
+  })
+  .strict();
+export type Script = z.output<typeof ScriptSchema>;
+
+const DEFAULT_FALLBACK: Record<CallKind, string> = {
+  extract: '{"facts": []}',
+  manage: '{"memory": []}',
+  answer: 'Memories used: none\n**Answer:** unknown',
+};
+
+export function callKind(request: ChatRequest): CallKind {
+  const schema = request.json_schema;
+  if (!schema) return 'answer';
+  if (schema === FACTS_JSON_SCHEMA || JSON.stringify(schema) === JSON.stringify(FACTS_JSON_SCHEMA)) return 'extract';
+  if (schema === MANAGER_JSON_SCHEMA || JSON.stringify(schema) === JSON.stringify(MANAGER_JSON_SCHEMA)) return 'manage';
+  return 'answer';
+}
+
+function parseString(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lines strictly between an opening and closing tag line (all blocks of that tag). */
+function blockLines(prompt: string, tag: string): string[] {
+  const lines = prompt.split('\n');
+  const out: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.trim() === `<${tag}>`) inside = true;
+    else if (line.trim() === `</${tag}>`) inside = false;
+    else if (inside) out.push(line);
+  }
+  return out;
+}
+
+/** What a rule's phrase is matched against; the whole prompt when the prompt's layout is not recognised. */
+export function callSubject(kind: CallKind, prompt: string): string {
+  const lines = prompt.split('\n');
+  if (kind === 'extract') return parseString(lines[lines.findIndex((l) => l.trim() === 'Message:') + 1]) ?? prompt;
+  if (kind === 'manage') {
+    const facts = blockLines(prompt, 'facts').map(parseString).filter((f): f is string => f !== undefined);
+    return facts.length ? facts.join('\n') : prompt;
+  }
+  const question = lines.find((l) => l.startsWith('Question: '));
+  return parseString(question?.slice('Question: '.length)) ?? prompt;
+}
+
+/** Short id → text of every memory the prompt shows. */
+export function shownMemories(prompt: string): Map<string, string> {
+  const shown = new Map<string, string>();
+  for (const line of blockLines(prompt, 'memories')) {
+    try {
+      const value = JSON.parse(line) as { id?: unknown; text?: unknown };
+      if (typeof value.id === 'string' && typeof value.text === 'string') shown.set(value.id, value.text);
+    } catch {
+      // "(none)" and anything else that is not a memory line
+    }
+  }
+  return shown;
+}
+
+const norm = (text: string) => text.trim().toLowerCase();
+
+/** `$id(text)` → the short id of the shown memory with that text ("missing" if none, which the bank rejects). */
+export function resolveIds(reply: string, prompt: string): string {
+  if (!reply.includes('$id(')) return reply;
+  const shown = [...shownMemories(prompt)];
+  return reply.replace(/\$id\(([^)]*)\)/g, (_, text: string) => shown.find(([, t]) => norm(t) === norm(text))?.[0] ?? 'missing');
+}
+
+export function replyFor(script: Script, request: ChatRequest, callIndex: number): string {
+  const prompt = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  const kind = callKind(request);
+  let reply = script.replies[callIndex];
+  if (reply === undefined) {
+    const subject = norm(callSubject(kind, prompt));
+    const rule = script.rules.find((r) => (!r.call || r.call === kind) && (r.match === undefined || subject.includes(norm(r.match))));
+    reply = rule?.reply ?? script.fallback[kind] ?? DEFAULT_FALLBACK[kind];
+  }
+  return resolveIds(reply, prompt);
+}
+
+/** Streams a finished reply word by word with a pause, so scripted demos look alive. */
+class Paced implements ChatModel {
+  constructor(
+    private readonly inner: ChatModel,
+    private readonly delayMs: number,
+  ) {}
+  get id() {
+    return this.inner.id;
+  }
+  async chat(request: ChatRequest): Promise<ChatResponse> {
+    const { onToken, ...rest } = request;
+    const response = await this.inner.chat(rest);
+    if (onToken) {
+      for (const piece of response.text.match(/\S+\s*|\s+/g) ?? []) {
+        if (request.signal?.aborted) throw new DOMException('The request was aborted.', 'AbortError');
+        onToken(piece);
+        await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      }
+    }
+    return response;
+  }
+}
+
+/** Parses a script (JSON text) into a ChatModel; throws an Error naming the problem. */
+export function scriptedModel(jsonText: string): ChatModel {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(jsonText);
+  } catch (error) {
+    throw new Error(`The script is not JSON (${(error as Error).message}).`);
+  }
+  const parsed = ScriptSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`The script does not match the format: ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}.`);
+  }
+  const script = parsed.data;
+  const model = new ScriptedChatModel((request, callIndex) => replyFor(script, request, callIndex), { id: script.id });
+  return script.tokenDelayMs > 0 ? new Paced(model, script.tokenDelayMs) : model;
+}
