@@ -1,0 +1,208 @@
+// Merging a trained LoRA adapter into its base model, and writing the result as an MLC model folder that
+// WebLLM can run with the base model's prebuilt library (same architecture, same quantisation, same
+// tensor names; only the values of the adapted matrices change).
+//
+//   W' = W + scale · B·A   for every targeted module (q/k/v rows of the fused qkv, gate/up rows of gate_up,
+//                           o, down), from the dequantised base, then stored back in the base's precision:
+//   f32 → f32 (one rounding); f16 → f16 (W + scale·B·A rounded to f32, then to f16, nearest even);
+//   q4 → MLC group quantisation of the merged rows (quantizeQ4, same scale dtype).
+// Only the rows of targeted modules are recomputed: q4 rows are independent, so re-quantising just the q
+// rows of qkv leaves k and v bit-identical. Untargeted tensors are the base's own objects.
+
+import { parseJsonFile, utf8Encode } from '../model/bytes';
+import { parseMlcChatConfig, type ModelConfig, type Quantization } from '../model/config';
+import { f32ArrayToF16 } from '../model/half';
+import { checkHostAdapter, fusedSlice, loraDims, type HostLoraAdapter } from '../model/lora';
+import { NDARRAY_CACHE, TENSOR_CACHE, parseTensorCache, writeTensorCache, type MlcTensor } from '../model/mlc';
+import { Q4_GROUP_SIZE, Q4_PER_WORD, quantizeQ4, type Q4Data, type ScaleDtype } from '../model/q4';
+import type { LoraMatrix, LoraTarget } from '../model/reference';
+import { MissingFileError, type ModelSource } from '../model/source';
+import { dequantize, sliceRows, type LayerWeights, type ModelWeights, type WeightData, type WeightTensor } from '../model/weights';
+import { mlcModuleName } from '../model/weights-mlc';
+
+/** The fused (or plain) layer tensor each LoRA target lands in. */
+const HOST: Record<LoraTarget, 'qkv' | 'oProj' | 'gateUp' | 'downProj'> = {
+  q: 'qkv',
+  k: 'qkv',
+  v: 'qkv',
+  o: 'oProj',
+  gate: 'gateUp',
+  up: 'gateUp',
+  down: 'downProj',
+};
+
+/** scale · B·A for one target, [out, in] in float64 (rank is small: the cost is rank·out·in). */
+function loraDelta(m: LoraMatrix, rank: number, out: number, inDim: number, scale: number): Float64Array {
+  const delta = new Float64Array(out * inDim);
+  for (let o = 0; o < out; o++) {
+    const row = o * inDim;
+    for (let k = 0; k < rank; k++) {
+      const b = scale * m.b[o * rank + k]!;
+      if (b === 0) continue;
+      const a = k * inDim;
+      for (let i = 0; i < inDim; i++) delta[row + i] = delta[row + i]! + b * m.a[a + i]!;
+    }
+  }
+  return delta;
+}
+
+/** A copy of the stored data, so row ranges can be overwritten without touching the base. */
+function copyData(d: WeightData): WeightData {
+  if (d.kind === 'q4') return { kind: 'q4', qWeight: d.qWeight.slice(), qScale: d.qScale.slice(), scaleDtype: d.scaleDtype };
+  return d.kind === 'f32' ? { kind: 'f32', data: d.data.slice() } : { kind: 'f16', data: d.data.slice() };
+}
+
+/** Overwrites rows [start, start+rows) of `t` (a private copy) with `values` in t's own precision. */
+function storeRows(t: WeightTensor, start: number, rows: number, values: Float32Array): void {
+  const cols = t.shape[1]!;
+  const d = t.data;
+  if (d.kind === 'f32') d.data.set(values, start * cols);
+  else if (d.kind === 'f16') d.data.set(f32ArrayToF16(values), start * cols);
+  else {
+    const q = quantizeQ4(values, rows, cols, d.scaleDtype);
+    d.qWeight.set(q.qWeight, (start * cols) / Q4_PER_WORD);
+    (d.qScale as Float32Array | Uint16Array).set(q.qScale, (start * cols) / Q4_GROUP_SIZE);
+  }
+}
+
+/** Row range of a target inside its host tensor. */
+function rowRange(c: ModelConfig, target: LoraTarget): { start: number; rows: number } {
+  const fused = fusedSlice(c, target);
+  return fused ? { start: fused.offset, rows: fused.width } : { start: 0, rows: loraDims(c, target).out };
+}
+
+/**
+ * Folds the adapter into the base weights: a new ModelWeights whose adapted matrices are merged copies in
+ * the base's precision and whose other tensors are the base's (shared, unchanged).
+ */
+export function mergeLora(weights: ModelWeights, config: ModelConfig, adapter: HostLoraAdapter): ModelWeights {
+  checkHostAdapter(config, adapter, 'LoRA adapter');
+  const scale = adapter.scale ?? adapter.alpha / adapter.rank;
+  const layers = weights.layers.map((layer, li): LayerWeights => {
+    const targets = Object.entries(adapter.layers[li] ?? {}) as Array<[LoraTarget, LoraMatrix]>;
+    if (targets.length === 0) return layer;
+    const merged: LayerWeights = { ...layer };
+    const copied = new Set<keyof LayerWeights>();
+    for (const [target, m] of targets) {
+      const host = HOST[target];
+      if (!copied.has(host)) {
+        merged[host] = { shape: layer[host].shape, data: copyData(layer[host].data) };
+        copied.add(host);
+      }
+      const t = merged[host];
+      const { start, rows } = rowRange(config, target);
+      const cols = t.shape[1]!;
+      // Dequantise from the base (not the copy): targets never overlap, but this keeps that irrelevant.
+      const base = dequantize(sliceRows(layer[host], start, rows));
+      const delta = loraDelta(m, adapter.rank, rows, cols, scale);
+      const values = new Float32Array(rows * cols);
+      for (let i = 0; i < values.length; i++) values[i] = base[i]! + delta[i]!;
+      storeRows(t, start, rows, values);
+    }
+    return merged;
+  });
+  return { ...weights, layers };
+}
+
+// ---- Writing the merged model as an MLC folder -------------------------------------------------------
+
+const isQ4 = (q: Quantization): boolean => q.startsWith('q4');
+const modelDtype = (q: Quantization): 'float16' | 'float32' => (q === 'q0f32' || q === 'q4f32_1' ? 'float32' : 'float16');
+
+/**
+ * MLC tensors for `w` under `quantization`, keyed by name. Data already in the target form (every tensor
+ * of a merge of a base of this quantisation) is passed through untouched, so untargeted tensors keep their
+ * exact bytes; anything else is converted (f32 → f16, or quantised to q4).
+ */
+export function mlcTensorsVerbatim(w: ModelWeights, c: ModelConfig, quantization: Quantization): Map<string, MlcTensor> {
+  const dtype = modelDtype(quantization);
+  const scaleDtype: ScaleDtype = dtype === 'float16' ? 'f16' : 'f32';
+  const out = new Map<string, MlcTensor>();
+  const add = (t: MlcTensor): void => void out.set(t.name, t);
+  const plain = (name: string, t: WeightTensor): void => {
+    if (dtype === 'float16') add({ name, shape: t.shape, dtype, data: t.data.kind === 'f16' ? t.data.data : f32ArrayToF16(dequantize(t)) });
+    else add({ name, shape: t.shape, dtype, data: dequantize(t) });
+  };
+  const matrix = (module: string, t: WeightTensor): void => {
+    if (!isQ4(quantization)) return plain(`${module}.weight`, t);
+    const [rows, cols] = t.shape as [number, number];
+    const q: Q4Data = t.data.kind === 'q4' && t.data.scaleDtype === scaleDtype ? t.data : quantizeQ4(dequantize(t), rows, cols, scaleDtype);
+    add({ name: `${module}.q_weight`, shape: [rows, cols / Q4_PER_WORD], dtype: 'uint32', data: q.qWeight });
+    add({ name: `${module}.q_scale`, shape: [rows, cols / Q4_GROUP_SIZE], dtype, data: q.qScale });
+  };
+  matrix(mlcModuleName(c, 'embedTokens'), w.embedTokens);
+  w.layers.forEach((layer, i) => {
+    const m = (field: keyof LayerWeights): string => mlcModuleName(c, field, i);
+    plain(`${m('inputLayernorm')}.weight`, layer.inputLayernorm);
+    matrix(m('qkv'), layer.qkv);
+    if (layer.qkvBias) plain(`${m('qkvBias')}.bias`, layer.qkvBias);
+    matrix(m('oProj'), layer.oProj);
+    plain(`${m('postAttentionLayernorm')}.weight`, layer.postAttentionLayernorm);
+    matrix(m('gateUp'), layer.gateUp);
+    matrix(m('downProj'), layer.downProj);
+  });
+  plain(`${mlcModuleName(c, 'norm')}.weight`, w.norm);
+  if (w.lmHead) matrix(mlcModuleName(c, 'lmHead'), w.lmHead);
+  return out;
+}
+
+export interface WriteMergedOptions {
+  /** Extra facts recorded in mlc-chat-config.json under "memory_r1_merge" (WebLLM ignores unknown fields). */
+  note?: Record<string, unknown>;
+  /** Shard size cap; MLC's own is 32 MiB. */
+  shardCapBytes?: number;
+}
+
+const jsonBytes = (v: unknown): Uint8Array => utf8Encode(JSON.stringify(v, null, 2) + '\n');
+
+async function readRequired(base: ModelSource, path: string): Promise<Uint8Array> {
+  try {
+    return await base.read(path);
+  } catch (e) {
+    if (e instanceof MissingFileError) throw new Error(`${path}: missing from the base model (${base.name}). Merging needs the base's MLC folder (mlc-chat-config.json, tensor-cache.json, tokenizer.json).`);
+    throw e;
+  }
+}
+
+/**
+ * The merged model as an MLC folder (file name → bytes): params shards and tensor-cache.json with the
+ * base's tensor names in the base's order, the base's mlc-chat-config.json (plus a note), and the base's
+ * tokenizer files. Tensors are written "raw" (never f32-to-bf16) so merged float32 values stay exact.
+ */
+export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeights, name: string, options: WriteMergedOptions = {}): Promise<Map<string, Uint8Array>> {
+  const chatConfigJson = parseJsonFile(await readRequired(base, 'mlc-chat-config.json'), 'mlc-chat-config.json') as Record<string, unknown>;
+  const { config, quantization } = parseMlcChatConfig(chatConfigJson);
+  const cacheFile = (await base.exists(TENSOR_CACHE)) || !(await base.exists(NDARRAY_CACHE)) ? TENSOR_CACHE : NDARRAY_CACHE;
+  const baseCache = parseTensorCache(parseJsonFile(await readRequired(base, cacheFile), cacheFile), cacheFile);
+
+  const tensors = mlcTensorsVerbatim(merged, config, quantization);
+  const baseNames = baseCache.records.flatMap((shard) => shard.records.map((r) => r.name));
+  const unknown = baseNames.filter((n) => !tensors.has(n));
+  if (unknown.length > 0 || baseNames.length !== tensors.size) {
+    const missing = [...tensors.keys()].filter((n) => !baseNames.includes(n));
+    throw new Error(
+      `${cacheFile}: the base model's tensors do not match a ${quantization} ${config.architecture} model ` +
+        `(${unknown.length ? `unexpected: ${unknown.slice(0, 3).join(', ')}` : ''}${missing.length ? ` absent: ${missing.slice(0, 3).join(', ')}` : ''}); this base cannot be merged into.`,
+    );
+  }
+  // The model library binds parameters by name, but keep the base's order anyway (it is MLC's order).
+  const ordered = baseNames.map((n) => tensors.get(n)!);
+  const paramBytes = ordered.reduce((n, t) => n + t.data.byteLength, 0);
+  const { cache, files: shards } = writeTensorCache(ordered, {
+    ...(options.shardCapBytes !== undefined ? { shardCapBytes: options.shardCapBytes } : {}),
+    metadata: { ...(baseCache.metadata ?? {}), ParamBytes: paramBytes },
+  });
+
+  const files = new Map<string, Uint8Array>();
+  files.set('mlc-chat-config.json', jsonBytes({ ...chatConfigJson, memory_r1_merge: { name, ...options.note } }));
+  // WebLLM reads tensor-cache.json; write it under that name even when the base used ndarray-cache.json.
+  files.set(TENSOR_CACHE, jsonBytes(cache));
+  for (const [path, bytes] of shards) files.set(path, bytes);
+  files.set('tokenizer.json', await readRequired(base, 'tokenizer.json'));
+  const listed = Array.isArray(chatConfigJson.tokenizer_files) ? chatConfigJson.tokenizer_files.filter((f): f is string => typeof f === 'string') : [];
+  for (const file of new Set([...listed, 'tokenizer_config.json'])) {
+    if (files.has(file) || file.includes('/') || file.includes('..')) continue;
+    if (await base.exists(file)) files.set(file, await base.read(file));
+  }
+  return files;
+}
