@@ -100,6 +100,51 @@ export function weightShape(w: Weight, what: string): [number, number] {
 /** Linear workgroup index for kernels dispatched with grid1d(). */
 export const WG_INDEX = 'fn wg_index(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }';
 
+/**
+ * Declares `var<workgroup> red: array<f32, wg>` and tree reductions over a workgroup of `wg` threads
+ * (a power of two), each handing its result to every thread:
+ *   fn reduce_sum(lid, v) -> f32      fn reduce_max(lid, v) -> f32
+ * They hold barriers, so call them from uniform control flow.
+ */
+export function workgroupReduceWgsl(wg: number): string {
+  const tree = (combine: string) => `red[lid] = v;
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { ${combine} }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;`;
+  return `var<workgroup> red: array<f32, ${wg}>;
+fn reduce_sum(lid: u32, v: f32) -> f32 {
+  ${tree('red[lid] += red[lid + s];')}
+}
+fn reduce_max(lid: u32, v: f32) -> f32 {
+  ${tree('red[lid] = max(red[lid], red[lid + s]);')}
+}`;
+}
+
+/**
+ * Two sums in one tree (one set of barriers): declares `var<workgroup> red2: array<vec2f, wg>` and
+ *   fn reduce_sum2(lid, v: vec2f) -> vec2f
+ * which hands every thread the workgroup's component-wise sum. Call it from uniform control flow.
+ */
+export function workgroupReducePairWgsl(wg: number): string {
+  return `var<workgroup> red2: array<vec2f, ${wg}>;
+fn reduce_sum2(lid: u32, v: vec2f) -> vec2f {
+  red2[lid] = v;
+  workgroupBarrier();
+  for (var s = ${wg / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { red2[lid] += red2[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red2[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
 /** Asserts a tensor is f32 (the activation type of every kernel). */
 export function expectF32(t: GpuTensor, what: string): void {
   if (t.dtype !== 'f32') throw new Error(`${what} must be an f32 tensor, got ${t.dtype}`);

@@ -16,6 +16,7 @@ import {
   type InitProgressReport,
 } from '@mlc-ai/web-llm';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
+import { withCustomModels, type CustomModelEntry } from './webllm-custom-model';
 import { chatModelEntry, EMBEDDING_MODELS } from './webllm-catalogue';
 import { toWebLlmError, WebLlmError, type ErrorContext } from './webllm-errors';
 import { toLoadProgress, type LoadProgress } from './webllm-progress';
@@ -39,9 +40,12 @@ export type EngineFactory = (modelIds: string[], config: EngineConfig) => Promis
 
 export type CacheBackend = 'cache' | 'indexeddb';
 
-/** WebLLM's prebuilt model list with our choice of cache (Cache API by default, WebLLM's best tested). */
-export function appConfigFor(cacheBackend: CacheBackend = 'cache'): AppConfig {
-  return { ...prebuiltAppConfig, cacheBackend };
+/**
+ * WebLLM's prebuilt model list with our choice of cache (Cache API by default, WebLLM's best tested),
+ * plus custom models (trained adapters merged into a base, see webllm-custom-model.ts).
+ */
+export function appConfigFor(cacheBackend: CacheBackend = 'cache', extraModels: readonly CustomModelEntry[] = []): AppConfig {
+  return withCustomModels({ ...prebuiltAppConfig, cacheBackend }, extraModels);
 }
 
 /** The real engine: WebLLM in workers/llm.worker.ts. A worker that fails to start rejects instead of hanging. */
@@ -65,6 +69,8 @@ export interface WebLlmLoadOptions {
   /** An embedding model id to load beside it (EMBEDDING_MODELS), for hybrid retrieval. */
   embeddingModelId?: string;
   cacheBackend?: CacheBackend;
+  /** Custom models (merged adapters installed in WebLLM's cache, listCustomModels()) that `modelId` may name. */
+  extraModels?: readonly CustomModelEntry[];
   onProgress?: (progress: LoadProgress) => void;
   createEngine?: EngineFactory;
 }
@@ -99,12 +105,13 @@ export class WebLlmChatModel implements ChatModel {
   /** Downloads (first time) or reads from the cache, then compiles and loads the model(s) onto the GPU. */
   static async load(options: WebLlmLoadOptions): Promise<WebLlmChatModel> {
     const modelIds = [options.modelId, ...(options.embeddingModelId ? [options.embeddingModelId] : [])];
-    const known = new Set(prebuiltAppConfig.model_list.map((record) => record.model_id));
+    const appConfig = appConfigFor(options.cacheBackend, options.extraModels);
+    const known = new Set(appConfig.model_list.map((record) => record.model_id));
     for (const id of modelIds) if (!known.has(id)) throw toWebLlmError(`ModelNotFoundError: Cannot find model record in appConfig for ${id}`, contextFor(id, 'load'));
     const createEngine = options.createEngine ?? workerEngine;
     try {
       const { engine, dispose } = await createEngine(modelIds, {
-        appConfig: appConfigFor(options.cacheBackend),
+        appConfig,
         initProgressCallback: (report) => options.onProgress?.(toLoadProgress(report)),
       });
       return new WebLlmChatModel(options.modelId, engine, dispose, options.embeddingModelId);

@@ -22,7 +22,7 @@
 
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
-import { expectF32, WG_INDEX } from '../wgsl';
+import { expectF32, WG_INDEX, workgroupReducePairWgsl } from '../wgsl';
 
 const WG = 256;
 const MAX_PARTIALS_PER_TENSOR = 64;
@@ -67,8 +67,7 @@ struct Params { n: u32, slot: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>; // [slots, 2]: Σx², non-finite count
 ${NON_FINITE_FN}
-var<workgroup> red_ss: array<f32, ${WG}>;
-var<workgroup> red_nf: array<f32, ${WG}>;
+${workgroupReducePairWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   var ss = 0.0;
@@ -77,17 +76,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v = x[i];
     if (non_finite(v)) { nf += 1.0; } else { ss = fma(v, v, ss); }
   }
-  red_ss[lid] = ss;
-  red_nf[lid] = nf;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red_ss[lid] += red_ss[lid + s]; red_nf[lid] += red_nf[lid + s]; }
-    workgroupBarrier();
-  }
+  let total = reduce_sum2(lid, vec2f(ss, nf));
   if (lid == 0u) {
     let slot = params.slot + wid.x;
-    partials[2u * slot] = red_ss[0];
-    partials[2u * slot + 1u] = red_nf[0];
+    partials[2u * slot] = total.x;
+    partials[2u * slot + 1u] = total.y;
   }
 }`;
 
@@ -98,23 +91,16 @@ struct Params { slots: u32 }
 @group(0) @binding(2) var<storage, read_write> sum_squares: array<f32>;
 @group(0) @binding(3) var<storage, read_write> non_finite_out: array<u32>;
 ${NON_FINITE_FN}
-var<workgroup> red_ss: array<f32, ${WG}>;
-var<workgroup> red_nf: array<f32, ${WG}>;
+${workgroupReducePairWgsl(WG)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var ss = 0.0;
   var nf = 0.0;
   for (var i = lid; i < params.slots; i += ${WG}u) { ss += partials[2u * i]; nf += partials[2u * i + 1u]; }
-  red_ss[lid] = ss;
-  red_nf[lid] = nf;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red_ss[lid] += red_ss[lid + s]; red_nf[lid] += red_nf[lid + s]; }
-    workgroupBarrier();
-  }
+  let total = reduce_sum2(lid, vec2f(ss, nf));
   if (lid == 0u) {
-    sum_squares[0] = red_ss[0];
-    non_finite_out[0] = select(0u, 1u, red_nf[0] > 0.0 || non_finite(red_ss[0]));
+    sum_squares[0] = total.x;
+    non_finite_out[0] = select(0u, 1u, total.y > 0.0 || non_finite(total.x));
   }
 }`;
 

@@ -14,7 +14,7 @@
 
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
-import { expectF32, WG_INDEX } from '../wgsl';
+import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
 
 const WG = 64;
 const MAX_D = 256;
@@ -34,31 +34,7 @@ const WG = ${WG}u;
 const PER_THREAD = ${MAX_D / WG}u; // output coordinates owned per thread: d = lid + WG·c
 var<workgroup> qs: array<f32, ${MAX_D}>;
 var<workgroup> p: array<f32, ${WG}>;
-var<workgroup> red: array<f32, ${WG}>;
-
-fn reduce_max(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+${workgroupReduceWgsl(WG)}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {

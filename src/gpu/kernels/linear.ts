@@ -5,8 +5,7 @@
 //
 // Two kernels:
 //  - prefill (M > 4): 64x64 output tile per workgroup of 16x16 threads, 4x4 outputs per thread, K
-//    walked in slices of 16 staged through workgroup memory (both operands are K-contiguous, so tiles
-//    are stored k-major to make the inner loop read 4+4 consecutive floats).
+//    walked in slices of 16 staged through workgroup memory (tiled-matmul.ts, shared with matmulStrided).
 //  - decode (M <= 4): 8 output columns per workgroup of 256 threads, 32 lanes per column striding
 //    over K one chunk at a time (1 f32, 2 packed f16, or one q4 word = 8 nibbles), weights read once
 //    for all M rows, then a tree reduction in workgroup memory. This is the memory-bound path of token
@@ -16,6 +15,7 @@
 
 import type { BindingKind, GpuRuntime } from '../runtime';
 import { numel, shapeToString, type GpuTensor, type Weight } from '../tensor';
+import { TILE, tiledMatmulWgsl } from './tiled-matmul';
 import { chunkSize, expectF32, readerWgsl, WG_INDEX, weightBindings, weightBuffers, weightFormat, weightShape, weightWgsl, type WeightFormat } from '../wgsl';
 
 export interface LinearOptions {
@@ -34,8 +34,6 @@ const DECODE_MAX_M = 4;
 const DECODE_COLS = 8; // output columns per workgroup
 const LANES = 32; // threads per column
 
-const TILE = 64;
-const TK = 16;
 
 // Bias and accumulation are runtime flags (not shader variants): each variant costs a pipeline
 // compile, which is what dominates small dispatches. Without a bias, x is bound in its place.
@@ -72,54 +70,9 @@ fn store(m: u32, n: u32, acc: f32) {
 
 function tiledSource(read: WeightRead, biasDtype: 'f32' | 'f16'): string {
   return `${header(read, biasDtype)}
-const TILE = ${TILE}u;
-const TK = ${TK}u;
-var<workgroup> xs: array<f32, ${TILE * TK}>; // [TK][TILE] k-major
-var<workgroup> ws: array<f32, ${TILE * TK}>;
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = params.M; let N = params.N; let K = params.K;
-  let row0 = wid.y * TILE;
-  let col0 = wid.x * TILE;
-  let tid = lid.y * 16u + lid.x;
-  var acc: array<array<f32, 4>, 4>;
-  for (var k0 = 0u; k0 < K; k0 += TK) {
-    // Stage a 64x16 slice of x and of W: 1024 values each, 4 per thread, zero outside the matrix.
-    for (var i = 0u; i < 4u; i++) {
-      let e = tid + i * 256u;
-      let r = e / TK;
-      let kk = e % TK;
-      let k = k0 + kk;
-      var xv = 0.0;
-      if (row0 + r < M && k < K) { xv = x[(row0 + r) * K + k]; }
-      xs[kk * TILE + r] = xv;
-      var wv = 0.0;
-      if (col0 + r < N && k < K) { wv = w_val(col0 + r, k, K); }
-      ws[kk * TILE + r] = wv;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        a[i] = xs[kk * TILE + lid.y * 4u + i];
-        b[i] = ws[kk * TILE + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(a[i], b[j], acc[i][j]); }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let m = row0 + lid.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = col0 + lid.x * 4u + j;
-      if (m < M && n < N) { store(m, n, acc[i][j]); }
-    }
-  }
-}`;
+fn load_a(m: u32, k: u32) -> f32 { return x[m * params.K + k]; }
+fn load_b(n: u32, k: u32) -> f32 { return w_val(n, k, params.K); }
+${tiledMatmulWgsl()}`;
 }
 
 // M (1..4) is compiled in, so the per-row accumulators are a fixed-size register array: with a

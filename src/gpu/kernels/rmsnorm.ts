@@ -4,7 +4,7 @@
 
 import type { GpuRuntime } from '../runtime';
 import { numel, shapeToString, type GpuTensor } from '../tensor';
-import { expectF32, readerWgsl, WG_INDEX } from '../wgsl';
+import { expectF32, readerWgsl, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
 
 const WG = 256;
 
@@ -16,7 +16,7 @@ struct Params { rows: u32, D: u32, eps: f32 }
 ${readerWgsl('weight', 2, weightDtype)}
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 ${WG_INDEX}
-var<workgroup> red: array<f32, ${WG}>;
+${workgroupReduceWgsl(WG)}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -26,13 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = row * D;
   var ss = 0.0;
   for (var i = lid; i < D; i += ${WG}u) { let v = x[base + i]; ss = fma(v, v, ss); }
-  red[lid] = ss;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let inv = inverseSqrt(red[0] / f32(D) + params.eps);
+  let inv = inverseSqrt(reduce_sum(lid, ss) / f32(D) + params.eps);
   for (var i = lid; i < D; i += ${WG}u) { y[base + i] = x[base + i] * inv * read_weight(i); }
 }`;
 }
@@ -56,8 +50,13 @@ export function rmsNorm(rt: GpuRuntime, x: GpuTensor, weight: GpuTensor, eps: nu
 }
 
 export function rmsNormReference(x: Float32Array, weight: Float32Array, eps: number): Float32Array {
+  return Float32Array.from(rmsNorm64(x, weight, eps));
+}
+
+/** The reference in float64, unrounded (also backward/rmsnorm.ts's rmsNormForward64). */
+export function rmsNorm64(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number): Float64Array {
   const D = weight.length;
-  const y = new Float32Array(x.length);
+  const y = new Float64Array(x.length);
   for (let base = 0; base < x.length; base += D) {
     let ss = 0;
     for (let i = 0; i < D; i++) ss += x[base + i]! ** 2;

@@ -22,7 +22,10 @@ const PIO2_1 = 1.5703125;
 const PIO2_2 = 4.837512969970703125e-4;
 const PIO2_3 = 7.54978995489188216e-8;
 
-const ROPE_WGSL = /* wgsl */ `
+// One kernel for both directions: `sign` = +1 rotates by θ (rope), -1 by -θ (ropeBackward in
+// backward/rope.ts, the transpose), by negating sin.
+function rotateSource(sign: 1 | -1): string {
+  return /* wgsl */ `
 struct Params { T: u32, H: u32, D: u32, row_stride: u32, offset: u32, pos_offset: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> x: array<f32>;
@@ -56,12 +59,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = params.offset + t * params.row_stride + h * params.D;
   let cs = cos_sin(f32(params.pos_offset + t) * inv_freq[i]);
   let c = cs.x;
-  let s = cs.y;
+  let s = ${sign === 1 ? 'cs.y' : '-cs.y'};
   let x1 = x[base + i];
   let x2 = x[base + i + half];
   x[base + i] = x1 * c - x2 * s;
   x[base + i + half] = x2 * c + x1 * s;
 }`;
+}
 
 export interface RopeLayout {
   /** Rows (tokens) and heads to rotate, and the head size D (even). */
@@ -78,15 +82,24 @@ export interface RopeLayout {
 
 /** Rotates x in place; invFreq is an f32 tensor of D/2 inverse frequencies. */
 export function rope(rt: GpuRuntime, x: GpuTensor, invFreq: GpuTensor, layout: RopeLayout): GpuTensor {
-  expectF32(x, 'rope: x');
-  expectF32(invFreq, 'rope: invFreq');
+  return rotatePairs(rt, x, invFreq, layout, 1, { fn: 'rope', x: 'x' });
+}
+
+/**
+ * rope (sign +1) and ropeBackward (sign -1, backward/rope.ts): checks the layout and rotates each pair
+ * of x in place by sign·θ. `names` only words the errors and the dispatch label.
+ */
+export function rotatePairs(rt: GpuRuntime, x: GpuTensor, invFreq: GpuTensor, layout: RopeLayout, sign: 1 | -1, names: { fn: string; x: string }): GpuTensor {
+  const what = names.fn;
+  expectF32(x, `${what}: ${names.x}`);
+  expectF32(invFreq, `${what}: invFreq`);
   const { T, H, D, rowStride = H * D, offset = 0, posOffset } = layout;
-  if (D % 2 !== 0) throw new Error(`rope: head size D = ${D} must be even`);
-  if (numel(invFreq.shape) !== D / 2) throw new Error(`rope: invFreq has ${numel(invFreq.shape)} values, expected D/2 = ${D / 2}`);
-  if (T > 0 && offset + (T - 1) * rowStride + H * D > numel(x.shape)) throw new Error('rope: layout reaches past the end of x');
+  if (D % 2 !== 0) throw new Error(`${what}: head size D = ${D} must be even`);
+  if (numel(invFreq.shape) !== D / 2) throw new Error(`${what}: invFreq has ${numel(invFreq.shape)} values, expected D/2 = ${D / 2}`);
+  if (T > 0 && offset + (T - 1) * rowStride + H * D > numel(x.shape)) throw new Error(`${what}: layout reaches past the end of ${names.x}`);
   const n = (T * H * D) / 2;
   rt.dispatch(
-    { code: ROPE_WGSL, bindings: ['uniform', 'write', 'read'], label: 'rope' },
+    { code: rotateSource(sign), bindings: ['uniform', 'write', 'read'], label: what },
     [{ u32: T }, { u32: H }, { u32: D }, { u32: rowStride }, { u32: offset }, { u32: posOffset }],
     [x.buffer, invFreq.buffer],
     rt.grid1d(Math.ceil(n / WG)),
@@ -118,8 +131,13 @@ export function llama3InvFreq(
 
 /** Reference on a copy of x (same layout arguments). */
 export function ropeReference(x: Float32Array, invFreq: Float32Array, layout: RopeLayout): Float32Array {
+  return Float32Array.from(rotatePairs64(x, invFreq, layout, 1));
+}
+
+/** float64 rotation by sign·θ on a copy of x (cos/sin of the same f32 angle as the kernel); backward/rope.ts uses -1. */
+export function rotatePairs64(x: ArrayLike<number>, invFreq: ArrayLike<number>, layout: RopeLayout, sign: 1 | -1): Float64Array {
   const { T, H, D, rowStride = H * D, offset = 0, posOffset } = layout;
-  const out = x.slice();
+  const out = Float64Array.from(x);
   const half = D / 2;
   for (let t = 0; t < T; t++) {
     for (let h = 0; h < H; h++) {
@@ -127,7 +145,7 @@ export function ropeReference(x: Float32Array, invFreq: Float32Array, layout: Ro
       for (let i = 0; i < half; i++) {
         const angle = Math.fround((posOffset + t) * invFreq[i]!);
         const c = Math.cos(angle);
-        const s = Math.sin(angle);
+        const s = sign * Math.sin(angle);
         const x1 = x[base + i]!;
         const x2 = x[base + i + half]!;
         out[base + i] = x1 * c - x2 * s;

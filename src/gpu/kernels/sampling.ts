@@ -17,7 +17,7 @@
 
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
-import { expectF32, WG_INDEX } from '../wgsl';
+import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
 
 const WG = 256;
 const NONE = 0xffffffff;
@@ -29,29 +29,52 @@ function rowsOf(x: GpuTensor, what: string): [number, number] {
   return [numel(x.shape) / V, V];
 }
 
-/** max and log-sum-exp of row `base` of x scaled by inv_t; needs `red` in workgroup memory. */
-const ROW_LSE_WGSL = /* wgsl */ `
-var<workgroup> red: array<f32, ${WG}>;
-fn wg_reduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+/**
+ * Row statistics of x (a binding the kernel declares) scaled by inv_t, for a workgroup of 256 threads
+ * per row starting at element `base`: row_max, row_sum_exp (of x·inv_t - m) and row_lse (their
+ * log-sum-exp). Shared with logSoftmaxBackward (backward/cross-entropy.ts).
+ */
+export const ROW_LSE_WGSL = /* wgsl */ `
+${workgroupReduceWgsl(WG)}
 fn row_max(lid: u32, base: u32, V: u32, inv_t: f32) -> f32 {
   var m = -3.4e38;
   for (var i = lid; i < V; i += ${WG}u) { m = max(m, x[base + i] * inv_t); }
-  return wg_reduce(lid, m, true);
+  return reduce_max(lid, m);
 }
 fn row_sum_exp(lid: u32, base: u32, V: u32, inv_t: f32, m: f32) -> f32 {
   var s = 0.0;
   for (var i = lid; i < V; i += ${WG}u) { s += exp(x[base + i] * inv_t - m); }
-  return wg_reduce(lid, s, false);
+  return reduce_sum(lid, s);
+}
+fn row_lse(lid: u32, base: u32, V: u32, inv_t: f32) -> f32 {
+  let m = row_max(lid, base, V, inv_t);
+  return m + log(row_sum_exp(lid, base, V, inv_t, m));
+}`;
+
+/**
+ * Best (value, index) over a workgroup, order value desc then index asc, NONE = no candidate:
+ * reduce_best(lid, v, i) leaves the winner of all threads' (v, i) in rv[0], ri[0] for every thread.
+ */
+const BEST_WGSL = /* wgsl */ `
+const NONE = ${NONE}u;
+var<workgroup> rv: array<f32, ${WG}>;
+var<workgroup> ri: array<u32, ${WG}>;
+
+// Is (v, i) better than (bv, bi)? Larger value wins, equal values go to the lower index.
+fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
+  if (i == NONE) { return false; }
+  if (bi == NONE) { return true; }
+  return v > bv || (v == bv && i < bi);
+}
+
+fn reduce_best(lid: u32, v: f32, i: u32) {
+  rv[lid] = v;
+  ri[lid] = i;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s && better(rv[lid + s], ri[lid + s], rv[lid], ri[lid])) { rv[lid] = rv[lid + s]; ri[lid] = ri[lid + s]; }
+    workgroupBarrier();
+  }
 }`;
 
 // ---------------------------------------------------------------------------------------------
@@ -63,16 +86,7 @@ struct Params { R: u32, V: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 ${WG_INDEX}
-const NONE = ${NONE}u;
-var<workgroup> rv: array<f32, ${WG}>;
-var<workgroup> ri: array<u32, ${WG}>;
-
-// Is (v, i) better than (bv, bi)? Larger value wins, equal values go to the lower index.
-fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
-  if (i == NONE) { return false; }
-  if (bi == NONE) { return true; }
-  return v > bv || (v == bv && i < bi);
-}
+${BEST_WGSL}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -85,13 +99,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let v = x[base + i];
     if (v == v && better(v, i, bv, bi)) { bv = v; bi = i; } // v == v skips NaN
   }
-  rv[lid] = bv;
-  ri[lid] = bi;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s && better(rv[lid + s], ri[lid + s], rv[lid], ri[lid])) { rv[lid] = rv[lid + s]; ri[lid] = ri[lid + s]; }
-    workgroupBarrier();
-  }
+  reduce_best(lid, bv, bi);
   if (lid == 0u) { out[row] = select(ri[0], 0u, ri[0] == NONE); }
 }`;
 
@@ -139,8 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let row = wg_index(wid, nwg);
   if (row >= params.R) { return; }
   let base = row * params.V;
-  let m = row_max(lid, base, params.V, params.inv_t);
-  let total = m + log(row_sum_exp(lid, base, params.V, params.inv_t, m));
+  let total = row_lse(lid, base, params.V, params.inv_t);
   if (lid == 0u) {
     lse[row] = total;
     if (params.has_ids != 0u) {
@@ -171,16 +178,16 @@ export function logProbs(rt: GpuRuntime, logits: GpuTensor, ids: GpuTensor | und
 }
 
 export function logSumExpReference(logits: Float32Array, V: number, temperature = 1): Float64Array {
-  const R = logits.length / V;
-  const out = new Float64Array(R);
-  for (let r = 0; r < R; r++) {
-    let m = -Infinity;
-    for (let i = 0; i < V; i++) m = Math.max(m, logits[r * V + i]! / temperature);
-    let s = 0;
-    for (let i = 0; i < V; i++) s += Math.exp(logits[r * V + i]! / temperature - m);
-    out[r] = m + Math.log(s);
-  }
-  return out;
+  return Float64Array.from({ length: logits.length / V }, (_, r) => rowLogSumExp64(logits, V, r, temperature));
+}
+
+/** log Σ_i exp(logits[r, i] / T) of row r in float64, max-subtracted (also backward/cross-entropy.ts's references). */
+export function rowLogSumExp64(logits: ArrayLike<number>, V: number, r: number, temperature: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < V; i++) m = Math.max(m, logits[r * V + i]! / temperature);
+  let s = 0;
+  for (let i = 0; i < V; i++) s += Math.exp(logits[r * V + i]! / temperature - m);
+  return m + Math.log(s);
 }
 
 export function logProbsReference(logits: Float32Array, V: number, ids: ArrayLike<number>, temperature = 1): Float64Array {
@@ -249,15 +256,7 @@ struct Params { R: u32, V: u32, k: u32 }
 @group(0) @binding(2) var<storage, read_write> values: array<f32>;
 @group(0) @binding(3) var<storage, read_write> indices: array<u32>;
 ${WG_INDEX}
-const NONE = ${NONE}u;
-var<workgroup> rv: array<f32, ${WG}>;
-var<workgroup> ri: array<u32, ${WG}>;
-
-fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
-  if (i == NONE) { return false; }
-  if (bi == NONE) { return true; }
-  return v > bv || (v == bv && i < bi);
-}
+${BEST_WGSL}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -275,13 +274,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       // eligible: strictly worse than the previous pick
       if (v == v && (!have_prev || better(pv, pi, v, i)) && better(v, i, bv, bi)) { bv = v; bi = i; }
     }
-    rv[lid] = bv;
-    ri[lid] = bi;
-    workgroupBarrier();
-    for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-      if (lid < s && better(rv[lid + s], ri[lid + s], rv[lid], ri[lid])) { rv[lid] = rv[lid + s]; ri[lid] = ri[lid + s]; }
-      workgroupBarrier();
-    }
+    reduce_best(lid, bv, bi);
     pv = rv[0];
     pi = ri[0];
     have_prev = true;

@@ -23,7 +23,7 @@
 
 import type { BindingKind, GpuRuntime } from '../../runtime';
 import { numel, type GpuTensor } from '../../tensor';
-import { expectF32, WG_INDEX } from '../../wgsl';
+import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../../wgsl';
 import { resolveRows, type RowLayout } from './layout';
 
 const WG = 64;
@@ -42,19 +42,7 @@ struct Params {
 ${WG_INDEX}
 const WG = ${WG}u;
 const PER_THREAD = ${MAX_D / WG}u; // coordinates owned per thread: d = lid + WG·c
-var<workgroup> red: array<f32, ${WG}>;
-
-fn reduce_sum(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}`;
+${workgroupReduceWgsl(WG)}`;
 
 const DQ_WGSL = /* wgsl */ `${COMMON}
 @group(0) @binding(4) var<storage, read> o: array<f32>;

@@ -15,8 +15,9 @@
 import type { BindingKind, GpuRuntime } from '../../runtime';
 import { numel, type GpuTensor } from '../../tensor';
 import { expectF32, WG_INDEX } from '../../wgsl';
+import { ROW_LSE_WGSL, rowLogSumExp64 } from '../sampling';
 
-const WG = 256;
+const WG = 256; // ROW_LSE_WGSL (sampling.ts) is written for 256 threads too
 
 function source(inPlace: boolean): string {
   const xAccess = inPlace ? 'read_write' : 'read';
@@ -29,19 +30,7 @@ struct Params { R: u32, V: u32, inv_t: f32, has_lse: u32, accumulate: u32 }
 @group(0) @binding(4) var<storage, read> lse_in: array<f32>;
 ${inPlace ? '' : '@group(0) @binding(5) var<storage, read_write> out: array<f32>;'}
 ${WG_INDEX}
-var<workgroup> red: array<f32, ${WG}>;
-
-fn wg_reduce(lid: u32, v: f32, is_max: bool) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = select(red[lid] + red[lid + s], max(red[lid], red[lid + s]), is_max); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+${ROW_LSE_WGSL}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -54,12 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (params.has_lse != 0u) {
     total = lse_in[row];
   } else {
-    var m = -3.4e38;
-    for (var i = lid; i < V; i += ${WG}u) { m = max(m, x[base + i] * inv_t); }
-    m = wg_reduce(lid, m, true);
-    var s = 0.0;
-    for (var i = lid; i < V; i += ${WG}u) { s += exp(x[base + i] * inv_t - m); }
-    total = m + log(wg_reduce(lid, s, false));
+    total = row_lse(lid, base, V, inv_t);
   }
   let id = ids[row];
   // Masked row (id >= V): zero gradient.
@@ -128,12 +112,8 @@ export function logProbsForward64(logits: ArrayLike<number>, V: number, ids: Arr
   const R = logits.length / V;
   const out = new Float64Array(R);
   for (let r = 0; r < R; r++) {
-    let m = -Infinity;
-    for (let i = 0; i < V; i++) m = Math.max(m, logits[r * V + i]! / temperature);
-    let s = 0;
-    for (let i = 0; i < V; i++) s += Math.exp(logits[r * V + i]! / temperature - m);
     const id = ids[r]!;
-    out[r] = id < V ? logits[r * V + id]! / temperature - (m + Math.log(s)) : 0;
+    out[r] = id < V ? logits[r * V + id]! / temperature - rowLogSumExp64(logits, V, r, temperature) : 0;
   }
   return out;
 }
@@ -144,11 +124,7 @@ export function logSoftmaxBackwardReference(logits: ArrayLike<number>, V: number
   for (let r = 0; r < R; r++) {
     const id = ids[r]!;
     if (id >= V) continue;
-    let m = -Infinity;
-    for (let i = 0; i < V; i++) m = Math.max(m, logits[r * V + i]! / temperature);
-    let s = 0;
-    for (let i = 0; i < V; i++) s += Math.exp(logits[r * V + i]! / temperature - m);
-    const lse = m + Math.log(s);
+    const lse = rowLogSumExp64(logits, V, r, temperature);
     const gr = g[r]! / temperature;
     for (let i = 0; i < V; i++) dx[r * V + i] = gr * ((i === id ? 1 : 0) - Math.exp(logits[r * V + i]! / temperature - lse));
   }

@@ -10,16 +10,14 @@
 // So everything goes through one general kernel, matmulStrided, where each operand is addressed by
 // element strides: C(m, n) = c[off + m·rs + n·cs]. One WGSL source, one compile, four uses.
 // matmulStrided: 64x64 output tile per workgroup of 16x16 threads, 4x4 outputs per thread, the
-// reduction in slices of 16 staged through workgroup memory (as linear.ts's tiled kernel).
+// reduction in slices of 16 staged through workgroup memory (tiled-matmul.ts, as linear.ts's prefill).
 // Reference: float64.
 
 import type { GpuRuntime } from '../../runtime';
 import { numel, type GpuTensor } from '../../tensor';
 import { expectF32 } from '../../wgsl';
+import { TILE, tiledMatmulWgsl } from '../tiled-matmul';
 import { resolveRows, type RowLayout } from './layout';
-
-const TILE = 64;
-const TK = 16;
 
 const MATMUL_STRIDED_WGSL = /* wgsl */ `
 struct Params {
@@ -30,59 +28,15 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-const TILE = ${TILE}u;
-const TK = ${TK}u;
-var<workgroup> a_tile: array<f32, ${TILE * TK}>; // [TK][TILE] k-major
-var<workgroup> b_tile: array<f32, ${TILE * TK}>;
-
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let M = params.M; let N = params.N; let K = params.K;
-  let row0 = wid.y * TILE;
-  let col0 = wid.x * TILE;
-  let tid = lid.y * 16u + lid.x;
-  var acc: array<array<f32, 4>, 4>;
-  for (var k0 = 0u; k0 < K; k0 += TK) {
-    // Stage A(row0.., k0..) and B(k0.., col0..): 1024 values each, 4 per thread, zero outside.
-    for (var i = 0u; i < 4u; i++) {
-      let e = tid + i * 256u;
-      let r = e / TK;
-      let kk = e % TK;
-      let k = k0 + kk;
-      var av = 0.0;
-      if (row0 + r < M && k < K) { av = a[params.a_off + (row0 + r) * params.a_rs + k * params.a_cs]; }
-      a_tile[kk * TILE + r] = av;
-      var bv = 0.0;
-      if (col0 + r < N && k < K) { bv = b[params.b_off + k * params.b_rs + (col0 + r) * params.b_cs]; }
-      b_tile[kk * TILE + r] = bv;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var x: array<f32, 4>;
-      var y: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        x[i] = a_tile[kk * TILE + lid.y * 4u + i];
-        y[i] = b_tile[kk * TILE + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i][j] = fma(x[i], y[j], acc[i][j]); }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let m = row0 + lid.y * 4u + i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = col0 + lid.x * 4u + j;
-      if (m < M && n < N) {
-        let idx = params.c_off + m * params.c_rs + n * params.c_cs;
-        var v = params.alpha * acc[i][j];
-        if (params.accumulate != 0u) { v += c[idx]; }
-        c[idx] = v;
-      }
-    }
-  }
-}`;
+fn load_a(m: u32, k: u32) -> f32 { return a[params.a_off + m * params.a_rs + k * params.a_cs]; }
+fn load_b(n: u32, k: u32) -> f32 { return b[params.b_off + k * params.b_rs + n * params.b_cs]; }
+fn store(m: u32, n: u32, acc: f32) {
+  let idx = params.c_off + m * params.c_rs + n * params.c_cs;
+  var v = params.alpha * acc;
+  if (params.accumulate != 0u) { v += c[idx]; }
+  c[idx] = v;
+}
+${tiledMatmulWgsl()}`;
 
 /** A logical matrix inside a tensor: element (i, j) is tensor[offset + i·rowStride + j·colStride]. */
 export interface MatrixView {

@@ -8,7 +8,8 @@
 
 import type { GpuRuntime } from '../../runtime';
 import { numel, shapeToString, type GpuTensor } from '../../tensor';
-import { expectF32, readerWgsl, WG_INDEX } from '../../wgsl';
+import { expectF32, readerWgsl, WG_INDEX, workgroupReducePairWgsl } from '../../wgsl';
+import { rmsNorm64 } from '../rmsnorm';
 
 const WG = 256;
 
@@ -21,8 +22,7 @@ ${readerWgsl('weight', 2, weightDtype)}
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 ${WG_INDEX}
-var<workgroup> red_ss: array<f32, ${WG}>;
-var<workgroup> red_dot: array<f32, ${WG}>;
+${workgroupReducePairWgsl(WG)}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -37,15 +37,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     ss = fma(v, v, ss);
     dot = fma(read_weight(i) * dy[base + i], v, dot);
   }
-  red_ss[lid] = ss;
-  red_dot[lid] = dot;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { red_ss[lid] += red_ss[lid + s]; red_dot[lid] += red_dot[lid + s]; }
-    workgroupBarrier();
-  }
-  let inv = inverseSqrt(red_ss[0] / f32(D) + params.eps);
-  let c = inv * inv * inv * red_dot[0] / f32(D);
+  let sums = reduce_sum2(lid, vec2f(ss, dot)); // Σx², Σ gw·x
+  let inv = inverseSqrt(sums.x / f32(D) + params.eps);
+  let c = inv * inv * inv * sums.y / f32(D);
   for (var i = lid; i < D; i += ${WG}u) {
     var d = inv * read_weight(i) * dy[base + i] - x[base + i] * c;
     if (params.accumulate != 0u) { d += dx[base + i]; }
@@ -88,15 +82,7 @@ export function rmsNormBackward(
 // References (float64).
 
 export function rmsNormForward64(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number): Float64Array {
-  const D = weight.length;
-  const y = new Float64Array(x.length);
-  for (let base = 0; base < x.length; base += D) {
-    let ss = 0;
-    for (let i = 0; i < D; i++) ss += x[base + i]! ** 2;
-    const inv = 1 / Math.sqrt(ss / D + eps);
-    for (let i = 0; i < D; i++) y[base + i] = x[base + i]! * inv * weight[i]!;
-  }
-  return y;
+  return rmsNorm64(x, weight, eps);
 }
 
 export function rmsNormBackwardReference(x: ArrayLike<number>, weight: ArrayLike<number>, eps: number, dy: ArrayLike<number>): Float64Array {
