@@ -1,21 +1,25 @@
 // `npm run bench -- <suite>...`: runs benchmark suites and prints one JSON object per suite on stdout
-// (progress goes to stderr). Browser suites run in Chromium on a Vite dev server; see scripts/bench/.
-import { createServer } from 'vite';
+// (progress goes to stderr). A suite has a Node part (run with tsx under the GPU environment), a
+// browser part (a page on a Vite dev server, driven in Chromium), or both; see scripts/bench/.
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { createServer } from 'vite';
 import { EnvironmentError, testEnvironment } from './environment.mjs';
 
-const browserSuites = {
-  memory: { page: '/scripts/bench/memory.html', run: 'runMemoryBench' },
+const SUITES = {
+  memory: { browser: { page: '/scripts/bench/memory.html', run: 'runMemoryBench' } },
+  engine: { node: 'scripts/bench/engine-node.ts', browser: { page: '/scripts/bench/engine.html', run: 'runEngineBench' } },
 };
+
 const suites = process.argv.slice(2);
-if (suites.length === 0 || suites.some((name) => !(name in browserSuites))) {
-  console.error(`usage: npm run bench -- <suite>...   suites: ${Object.keys(browserSuites).join(', ')}`);
+if (suites.length === 0 || suites.some((name) => !(name in SUITES))) {
+  console.error(`usage: npm run bench -- <suite>...   suites: ${Object.keys(SUITES).join(', ')}`);
   process.exit(2);
 }
 
 let env;
 try {
-  env = testEnvironment();
+  env = { ...process.env, ...testEnvironment() };
 } catch (error) {
   if (error instanceof EnvironmentError) {
     console.error(`npm run bench: ${error.message}`);
@@ -24,25 +28,37 @@ try {
   throw error;
 }
 
-const server = await createServer({ logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
-await server.listen();
-const address = server.httpServer.address();
-const browser = await chromium.launch({
-  executablePath: env.MEMORY_R1_CHROMIUM,
-  args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
-try {
-  for (const name of suites) {
-    const suite = browserSuites[name];
+function runNode(script) {
+  console.error(`[bench] node: ${script}`);
+  const { status, stdout } = spawnSync('npx', ['tsx', script], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  if (status !== 0) throw new Error(`${script} failed (exit ${status})`);
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+async function runBrowser({ page: path, run }) {
+  const server = await createServer({ logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
+  await server.listen();
+  const browser = await chromium.launch({
+    executablePath: env.MEMORY_R1_CHROMIUM,
+    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  try {
     const page = await browser.newPage();
-    page.on('console', (message) => console.error(`[${name}] ${message.text()}`));
-    await page.goto(`http://127.0.0.1:${address.port}${suite.page}`);
-    await page.waitForFunction((fn) => typeof window[fn] === 'function', suite.run);
-    const result = await page.evaluate((fn) => window[fn](), suite.run);
-    console.log(JSON.stringify({ suite: name, browser: browser.version(), ...result }, null, 2));
-    await page.close();
+    page.on('console', (message) => console.error(`[browser] ${message.text()}`));
+    await page.goto(`http://127.0.0.1:${server.httpServer.address().port}${path}`);
+    await page.waitForFunction((fn) => typeof window[fn] === 'function', run, { timeout: 120_000 });
+    return { browser: `chromium ${browser.version()}`, ...(await page.evaluate((fn) => window[fn](), run)) };
+  } finally {
+    await browser.close();
+    await server.close();
   }
-} finally {
-  await browser.close();
-  await server.close();
+}
+
+for (const name of suites) {
+  const suite = SUITES[name];
+  const result = { suite: name };
+  // The Node part runs first: it also writes any model files the browser part loads.
+  if (suite.node) result.node = runNode(suite.node);
+  if (suite.browser) result.browser = await runBrowser(suite.browser);
+  console.log(JSON.stringify(result, null, 2));
 }

@@ -18,7 +18,15 @@ export interface TinyModelOptions {
   /** MLC quantisation; for HF only q0f32 (F32) and q0f16 (F16) apply. */
   quant?: Quantization;
   seed?: number;
+  /**
+   * `tiny` (default) or the shape of a real model with random weights, for benchmarks: `qwen2.5-0.5b`
+   * (Qwen2.5-0.5B's layer sizes and vocabulary; the tokenizer stays the tiny one, using the first ids).
+   */
+  shape?: 'tiny' | 'qwen2.5-0.5b';
 }
+
+/** Qwen2.5-0.5B's dimensions (its config.json), for speed measurements on a realistic shape. */
+const QWEN25_05B = { hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2, headDim: 64, vocabSize: 151936, maxPositionEmbeddings: 32768 };
 
 const QWEN2_TEMPLATE =
   "{%- for message in messages %}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}{%- endfor %}" +
@@ -271,7 +279,8 @@ export function makeTinyModel(options: TinyModelOptions): Map<string, Uint8Array
   const seed = options.seed ?? 0;
   const spec = ARCH[arch];
   const tokenizer = tinyTokenizer(arch);
-  const config = tinyConfig(arch, tokenizer.specialIds);
+  const tiny = tinyConfig(arch, tokenizer.specialIds);
+  const config = options.shape === 'qwen2.5-0.5b' ? { ...tiny, ...QWEN25_05B } : tiny;
   const weights = randomTinyWeights(config, seed);
 
   const files = new Map<string, Uint8Array>();

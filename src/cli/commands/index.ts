@@ -2,8 +2,9 @@
 import type { Command } from '../command';
 import { data } from './data';
 import { evaluate } from './eval';
+import { generate } from './generate';
 import { makeTinyModel } from './make-tiny-model';
 import { metrics } from './metrics';
 import { score } from './score';
 
-export const commands: Command[] = [makeTinyModel, data, metrics, score, evaluate];
+export const commands: Command[] = [makeTinyModel, data, metrics, generate, score, evaluate];

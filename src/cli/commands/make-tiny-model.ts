@@ -8,7 +8,8 @@ export const makeTinyModel: Command = {
   usage: `usage: memory-r1 make-tiny-model --out DIR --format hf|mlc [--arch qwen2|llama] [--quant ${MLC_QUANTIZATIONS.join('|')}] [--seed N]
 
 Writes a small model with random weights (seeded), a byte-level BPE tokenizer and a chat template.
-The same --arch and --seed give the same weights in both formats. HF folders take q0f32 or q0f16.`,
+The same --arch and --seed give the same weights in both formats. HF folders take q0f32 or q0f16.
+--shape qwen2.5-0.5b gives Qwen2.5-0.5B's layer sizes and vocabulary (random weights, ~1 GB in f16) for benchmarks.`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       out: { type: 'string' },
@@ -16,6 +17,7 @@ The same --arch and --seed give the same weights in both formats. HF folders tak
       arch: { type: 'string', default: 'qwen2' },
       quant: { type: 'string', default: 'q0f32' },
       seed: { type: 'string' },
+      shape: { type: 'string', default: 'tiny' },
     });
     const out = requireOption(values.out, '--out');
     const format = values.format;
@@ -23,7 +25,8 @@ The same --arch and --seed give the same weights in both formats. HF folders tak
     if (values.arch !== 'qwen2' && values.arch !== 'llama') throw new UsageError(`--arch must be qwen2 or llama, got "${values.arch}"`);
     if (!(MLC_QUANTIZATIONS as readonly string[]).includes(values.quant)) throw new UsageError(`--quant must be one of ${MLC_QUANTIZATIONS.join(', ')}`);
     const seed = numberOption(values.seed, '--seed', 0, { integer: true, min: 0 });
-    const files = await writeTinyModel(out, { format, arch: values.arch, quant: values.quant as Quantization, seed });
+    if (values.shape !== 'tiny' && values.shape !== 'qwen2.5-0.5b') throw new UsageError(`--shape must be tiny or qwen2.5-0.5b, got "${values.shape}"`);
+    const files = await writeTinyModel(out, { format, arch: values.arch, quant: values.quant as Quantization, seed, shape: values.shape });
     console.log(`wrote ${files.length} files to ${out}: ${files.join(', ')}`);
     return 0;
   },

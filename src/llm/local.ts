@@ -1,0 +1,98 @@
+// The ChatModel on our own WebGPU engine (src/model/engine.ts), with an optional LoRA adapter: renders
+// the messages with the model's chat template, generates (src/model/generate.ts) and reports usage.
+// `json_schema` turns on our constrained decoding, so the reply always parses and matches the schema.
+// Requests run one at a time: they share one GPU queue, and interleaving them would only slow each.
+
+import type { DecodeSession } from '../model/decode-session';
+import { generate, type FinishReason } from '../model/generate';
+import { JsonConstraint } from '../model/json-constraint';
+import type { ModelTokenizer } from '../model/tokenizer';
+import type { ChatModel, ChatRequest, ChatResponse, JsonSchema } from './chat-model';
+
+/** What the chat model needs of an Engine (Engine satisfies it; tests may pass a fake). */
+export interface LocalEngine {
+  readonly tokenizer: ModelTokenizer;
+  /** The longest session the engine allows by default (prompt + reply). */
+  readonly maxTokens: number;
+  session(options: { adapter?: string; maxTokens?: number }): DecodeSession;
+}
+
+export interface LocalChatModelOptions {
+  /** Name of an adapter added to the engine; none = the base model. */
+  adapter?: string;
+  /** Shown in reports and the UI (default "local" or "local:<adapter>"). */
+  id?: string;
+  /** Reply length when a request gives no max_tokens (default 512, always within the context). */
+  defaultMaxTokens?: number;
+  /** Candidates per sampling step (default 64). */
+  topK?: number;
+}
+
+/** OpenAI's finish reasons: an end-of-sequence token is a normal "stop". */
+function finishReasonOf(reason: FinishReason): string {
+  return reason === 'length' ? 'length' : 'stop';
+}
+
+export class LocalChatModel implements ChatModel {
+  readonly id: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly constraints = new WeakMap<JsonSchema, JsonConstraint>();
+
+  constructor(
+    private readonly engine: LocalEngine,
+    private readonly options: LocalChatModelOptions = {},
+  ) {
+    this.id = options.id ?? (options.adapter ? `local:${options.adapter}` : 'local');
+  }
+
+  /** The prompt ids of a request: the chat template with the assistant's turn opened. */
+  promptIds(request: Pick<ChatRequest, 'messages'>): number[] {
+    const text = this.engine.tokenizer.applyChatTemplate(request.messages, { addGenerationPrompt: true });
+    return this.engine.tokenizer.encode(text);
+  }
+
+  chat(request: ChatRequest): Promise<ChatResponse> {
+    const run = this.queue.then(() => this.run(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(request: ChatRequest): Promise<ChatResponse> {
+    if (request.signal?.aborted) throw new DOMException('The request was aborted.', 'AbortError');
+    const promptIds = this.promptIds(request);
+    const context = this.engine.maxTokens;
+    if (promptIds.length >= context) {
+      throw new Error(`The prompt has ${promptIds.length} tokens, but the local model's context holds ${context}; shorten the conversation or the retrieved memories.`);
+    }
+    const wanted = request.max_tokens ?? this.options.defaultMaxTokens ?? 512;
+    const maxTokens = Math.max(0, Math.min(wanted, context - promptIds.length));
+    const session = this.engine.session({ adapter: this.options.adapter, maxTokens: Math.max(1, promptIds.length + maxTokens) });
+    try {
+      const result = await generate(session, this.engine.tokenizer, {
+        promptIds,
+        maxTokens,
+        temperature: request.temperature ?? 1,
+        topP: request.top_p ?? 1,
+        topK: this.options.topK,
+        seed: request.seed,
+        stop: request.stop,
+        jsonSchema: request.json_schema ? this.constraint(request.json_schema) : undefined,
+        onToken: request.onToken,
+        signal: request.signal,
+      });
+      return { text: result.text, usage: result.usage, finishReason: finishReasonOf(result.finishReason) };
+    } finally {
+      session.dispose();
+    }
+  }
+
+  /** Compiled once per schema object (agents pass the same constant every turn). */
+  private constraint(schema: JsonSchema): JsonConstraint {
+    let c = this.constraints.get(schema);
+    if (!c) {
+      c = new JsonConstraint(schema);
+      this.constraints.set(schema, c);
+    }
+    return c;
+  }
+}
