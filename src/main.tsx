@@ -26,15 +26,34 @@ const webllm: WebLlmApi = {
 };
 
 /**
- * SEAM (issue 6, offline mode): the local WebGPU engine's ChatModel, `src/llm/engine-client.ts`, plugs in
- * here once it exists, e.g.
- *   const { EngineChatModel } = await import('./llm/engine-client');
- *   return EngineChatModel.load({ url, onProgress });
- * Its progress only needs mapping onto LoadProgress (phase, fraction, elapsedS, text).
+ * Offline mode: our own WebGPU engine in workers/engine.worker.ts, loading an HF or MLC folder from `url`.
+ * Its progress (bytes per file, then the upload to the GPU) is shown on the same bar as WebLLM's.
  */
 async function loadLocalEngine(url: string, onProgress: (progress: LoadProgress) => void): Promise<LoadedModel> {
-  void onProgress;
-  throw new Error(`The local engine is not part of this build yet, so ${url || 'the model folder'} cannot be loaded. Open the app without ?engine=local to use WebLLM.`);
+  const { EngineClient } = await import('./llm/engine-client');
+  const client = EngineClient.start();
+  const started = performance.now();
+  const report = (phase: LoadProgress['phase'], fraction: number, text: string, megabytes?: number) =>
+    onProgress({ phase, fraction, phaseFraction: fraction, elapsedS: (performance.now() - started) / 1000, text, ...(megabytes === undefined ? {} : { megabytes }) });
+  try {
+    await client.load(new URL(url, window.location.href).href, {
+      onProgress: (p) => {
+        if (p.phase === 'download') report('download', p.total ? 0.9 * (p.loaded / p.total) : 0, `Fetching ${p.path}`, p.loaded / 1e6);
+        else if (p.phase === 'upload') report('shaders', 0.95, 'Uploading weights to the GPU');
+        else report('ready', 1, 'Ready');
+      },
+    });
+  } catch (error) {
+    client.terminate();
+    throw error;
+  }
+  const model = client.chatModel();
+  return Object.assign(model, {
+    async unload() {
+      await client.unload();
+      client.terminate();
+    },
+  });
 }
 
 /** Starts the engine the URL asks for; WebLLM waits for the user to pick a model on the Models page. */

@@ -3,7 +3,7 @@
 // per speaker), then every question of categories 1-4 is answered from that bank and scored.
 // Resumable: results and bank checkpoints go through an EvalStore (files in Node, ./runner-store.node;
 // IndexedDB later in the app), so a rerun skips answered questions and never re-ingests a finished bank.
-import { MemoryPipeline } from '../agents';
+import { MemoryPipeline, type PipelineOptions } from '../agents';
 import { embedderOf, type ChatModel } from '../llm/chat-model';
 import { InMemoryBank } from '../memory';
 import { loadMemories, restoreBank, storeMemories, type StoredMemory } from './bank-snapshot';
@@ -109,6 +109,8 @@ export interface EvalOptions {
   /** Identifies what builds banks (model + manager adapter): banks are cached per conversation under it. */
   bankKey: string;
   limits?: EvalLimits;
+  /** Sampling for each agent (defaults: the agents' own, greedy); e.g. shorter outputs for smoke runs. */
+  sampling?: PipelineOptions['sampling'];
   /** Save a part-built bank every N turns (default 10), so a kill loses at most that much ingestion. */
   checkpointEvery?: number;
   onProgress?: (progress: EvalProgress) => void;
@@ -200,7 +202,7 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
     const bank: InMemoryBank = plan.checkpoint
       ? restoreBank(conversation.sampleId, loadMemories(plan.checkpoint.memories, `bank cache ${plan.cacheKey}`), embedder)
       : new InMemoryBank(conversation.sampleId, [], embedder);
-    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.answerModel ? { answerModel: options.answerModel } : {}) });
+    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.answerModel ? { answerModel: options.answerModel } : {}), ...(options.sampling ? { sampling: options.sampling } : {}) });
 
     const turns = conversationTurns(conversation, limits.turns);
     const every = Math.max(1, options.checkpointEvery ?? 10);

@@ -12,6 +12,12 @@ import { buildReport, reportMarkdown } from '../../eval/report';
 import { runLocomoEval, type EvalProgress, type RunIdentity } from '../../eval/runner';
 import { FileEvalStore, statePaths } from '../../eval/runner-store.node.js';
 import { parseAgentScript, scriptedAgentModel } from '../../eval/script-model';
+import type { GpuContext } from '../../gpu/device';
+import { requestNodeGpuContext } from '../../gpu/node-device';
+import { LocalChatModel } from '../../llm/local';
+import { Engine } from '../../model/engine';
+import { readPeftFiles } from '../../model/peft';
+import { DirectorySource } from '../../model/source.node.js';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
 
 interface OpenedModels {
@@ -49,15 +55,37 @@ async function openScripted(path: string): Promise<OpenedModels> {
   };
 }
 
+/** Loads one model folder on the GPU with the given PEFT adapters added under their names. */
+async function openEngine(gpu: GpuContext, dir: string, adapters: Record<string, string | undefined>): Promise<Engine> {
+  const engine = await Engine.load(new DirectorySource(dir), gpu);
+  for (const [name, adapterDir] of Object.entries(adapters)) if (adapterDir) engine.addAdapter(name, await readPeftFiles(new DirectorySource(adapterDir)));
+  return engine;
+}
+
 /**
- * The local WebGPU engine's ChatModel (src/llm/local.ts) is not in this checkout yet; when it is, load
- * `model` (HF or MLC folder) on requestNodeGpuContext() with `managerAdapter` for extraction/management,
- * `adapter` for the answer agent (same weights, other LoRA), and `judge` as a second model.
+ * Our WebGPU engine: `model` (HF or MLC folder) with `managerAdapter` for extraction and the Memory
+ * Manager and `adapter` for the Answer Agent (the same weights, two LoRAs), and `judge` as a second model.
  */
 async function openLocal(values: { model: string; adapter?: string; managerAdapter?: string; judge?: string }): Promise<OpenedModels> {
-  throw new Error(
-    `the local engine's ChatModel (src/llm/local.ts) is not wired into eval yet, so --model ${values.model} cannot be loaded; use --script FILE for a scripted run`,
-  );
+  const gpu = await requestNodeGpuContext();
+  const engine = await openEngine(gpu, values.model, { manager: values.managerAdapter, answer: values.adapter });
+  const judgeEngine = values.judge ? await openEngine(gpu, values.judge, {}) : undefined;
+  const adapterId = async (dir: string | undefined) => (dir ? digest(await readFile(resolve(dir, 'adapter_model.safetensors')).then((b) => b.toString('base64'))) : null);
+  const [answerId, managerId] = await Promise.all([adapterId(values.adapter), adapterId(values.managerAdapter)]);
+  const modelId = `local:${values.model}`;
+  return {
+    model: new LocalChatModel(engine, values.managerAdapter ? { adapter: 'manager' } : {}),
+    answerModel: new LocalChatModel(engine, values.adapter ? { adapter: 'answer' } : {}),
+    ...(judgeEngine ? { judge: new LocalChatModel(judgeEngine) } : {}),
+    identity: { model: modelId, adapter: answerId, managerAdapter: managerId, judge: values.judge ?? null },
+    bankKey: `${modelId}|${managerId ?? 'base'}`,
+    label: `${values.model}${values.adapter ? ` + ${values.adapter}` : ''}`,
+    close: () => {
+      engine.dispose();
+      judgeEngine?.dispose();
+      gpu.device.destroy();
+    },
+  };
 }
 
 function formatEta(ms: number | undefined): string {
@@ -71,7 +99,7 @@ export const evaluate: Command = {
   summary: 'evaluate the agents on LoCoMo (Memory-R1 split, paper-layout table), resumable',
   usage: `usage: memory-r1 eval --data FILE --split train|validation|test --out FILE
                      (--model DIR [--adapter DIR] [--manager-adapter DIR] [--judge DIR] | --script FILE)
-                     [--conversations N] [--questions N] [--turns N] [--json]
+                     [--conversations N] [--questions N] [--turns N] [--max-new-tokens N] [--json]
 
 For each conversation of the split (Memory-R1's: train conv-26, validation conv-30, test the other 8),
 replays its turns through fact extraction and the Memory Manager into one memory bank (both speakers,
@@ -93,6 +121,7 @@ Smoke tests only (a fraction of the benchmark, not comparable with published num
   --conversations N       the first N conversations of the split
   --questions N           the first N questions of each conversation
   --turns N               the first N turns of each conversation
+  --max-new-tokens N      cap every agent's reply at N tokens (the agents' defaults: 512 / 1024 / 256)
 
 Progress is kept next to --out (FILE.state.jsonl, FILE.banks/): after a kill or Ctrl-C, the same command
 resumes, skipping answered questions and banks already built. Another model, adapter, judge or --turns
@@ -111,6 +140,7 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
       conversations: { type: 'string' },
       questions: { type: 'string' },
       turns: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     const dataPath = requireOption(values.data, '--data');
@@ -145,6 +175,7 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
     const bar = progressReporter('eval');
     const onProgress = (p: EvalProgress) =>
       bar(p.questionsDone, p.questionsTotal, [p.phase === 'ingest' ? `${p.sampleId} ingest ${p.turn}/${p.turns}` : p.sampleId, formatEta(p.etaMs)].filter(Boolean).join(' '));
+    const cap = values['max-new-tokens'] === undefined ? undefined : numberOption(values['max-new-tokens'], '--max-new-tokens', 0, { integer: true, min: 1 });
     const identity: RunIdentity = { split, turns: limits.turns ?? null, ...models.identity };
     try {
       const run = await runLocomoEval({
@@ -156,6 +187,7 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
         identity,
         bankKey: models.bankKey,
         limits,
+        ...(cap ? { sampling: { extract: { max_tokens: cap }, manage: { max_tokens: cap }, answer: { max_tokens: cap } } } : {}),
         onProgress,
         signal: controller.signal,
       });
