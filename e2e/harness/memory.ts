@@ -3,10 +3,12 @@
 import * as memory from '../../src/memory';
 import { requestGpuContext } from '../../src/gpu/device';
 import { axpyOnGpu, axpyReference } from '../../src/gpu/smoke';
+import { IndexedDbCheckpointStorage } from '../../src/train/checkpoint-storage.idb';
 
 const harness = {
   memory,
   gpu: { requestGpuContext, axpyOnGpu, axpyReference },
+  train: { IndexedDbCheckpointStorage },
   /** The store opened by a test, kept between page.evaluate calls. */
   store: undefined as memory.MemoryStore | undefined,
   /** Every change this page was told of, in order (its own and other tabs'). */

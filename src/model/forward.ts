@@ -7,7 +7,7 @@
 //   logits = RMSNorm(x[rows])·Wlmᵀ, only for the requested rows (the lm_head is the largest matmul)
 // Everything is recorded into the runtime's open batch; the caller's download submits it all at once.
 
-import { addInPlace, addRows, attention, copyRows, embedding, linear, loraAdd, reshape, rmsNorm, rope, siluMulFused, type GpuRuntime, type GpuTensor } from '../gpu';
+import { add, addInPlace, addRows, attention, copyRows, embedding, linear, loraAdd, reshape, rmsNorm, rope, siluMulFused, type GpuRuntime, type GpuTensor } from '../gpu';
 import type { ModelConfig } from './config';
 import type { GpuModelWeights } from './gpu-weights';
 import type { KvCache } from './kv-cache';
@@ -23,6 +23,49 @@ export interface ForwardArgs {
   adapter: LoraAdapter | null;
   /** Rows of the T new positions whose logits are wanted: [start, start + count). count 0 → none. */
   logitRows: { start: number; count: number };
+  /**
+   * Training only (train/backprop.ts): keep the activations the backward pass needs instead of
+   * releasing them. Requires an empty cache (the whole sequence in one forward). The caller owns the
+   * recorded tensors (releaseForwardRecord).
+   */
+  record?: ForwardRecord;
+}
+
+/** What one decoder layer's backward needs (all [T, ·] f32, row t = position t). */
+export interface LayerRecord {
+  /** The residual stream entering the layer (input of the first RMSNorm). */
+  x: GpuTensor;
+  /** RMSNorm(x): input of qkv and of the q/k/v LoRAs. */
+  n1: GpuTensor;
+  /** Fused q|k|v after the bias, the LoRAs and RoPE [T, qDim + 2·kvDim]. */
+  qkv: GpuTensor;
+  /** Attention output [T, qDim] (input of o_proj) and its log-sum-exp per (t, head) [T, H]. */
+  att: GpuTensor;
+  lse: GpuTensor;
+  /** The residual stream after attention (input of the second RMSNorm). */
+  h: GpuTensor;
+  /** RMSNorm(h): input of gate_up and of the gate/up LoRAs. */
+  n2: GpuTensor;
+  /** gate|up before the activation [T, 2I]. */
+  gateUp: GpuTensor;
+  /** SiLU(gate)⊙up [T, I]: input of down_proj and its LoRA. */
+  act: GpuTensor;
+}
+
+export interface ForwardRecord {
+  layers: LayerRecord[];
+  /** The final residual stream's requested rows [count, C] (input of the final norm)… */
+  rows?: GpuTensor;
+  /** …and RMSNorm of them (input of lm_head; a value head reads it too). */
+  normed?: GpuTensor;
+}
+
+export function releaseForwardRecord(rt: GpuRuntime, record: ForwardRecord): void {
+  for (const l of record.layers) rt.release(l.x, l.n1, l.qkv, l.att, l.lse, l.h, l.n2, l.gateUp, l.act);
+  rt.release(record.rows, record.normed);
+  record.layers = [];
+  delete record.rows;
+  delete record.normed;
 }
 
 /** y_slice += scale · (x·Aᵀ)·Bᵀ where the target's output is a column slice of a fused y. */
@@ -39,8 +82,9 @@ function loraIntoSlice(rt: GpuRuntime, c: ModelConfig, x: GpuTensor, y: GpuTenso
  * the cache and returns logits [count, vocab] for the requested rows (or null when count is 0).
  */
 export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args: ForwardArgs): GpuTensor | null {
-  const { ids, T, cache, adapter, logitRows } = args;
+  const { ids, T, cache, adapter, logitRows, record } = args;
   const past = cache.length;
+  if (record && past !== 0) throw new Error('forward: recording activations needs the whole sequence in one forward (empty cache)');
   if (past + T > cache.maxTokens) throw new Error(`forward: ${past} cached + ${T} new tokens exceed the cache's ${cache.maxTokens}`);
   const { q: qDim, k: kvDim } = qkvSplit(c);
   const H = c.numHeads;
@@ -49,8 +93,10 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
   const qkvDim = qDim + 2 * kvDim;
   const eps = c.rmsNormEps;
 
-  const x = embedding(rt, w.embedTokens, ids); // [T, C]
+  // While recording, the residual adds are out of place so each layer's inputs stay intact.
+  let x = embedding(rt, w.embedTokens, ids); // [T, C]
   w.layers.forEach((layer, i) => {
+    const xIn = x;
     const lora = adapter?.layers[i] ?? {};
     const scale = adapter?.scale ?? 0;
 
@@ -61,19 +107,22 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
       const m = lora[t];
       if (m) loraIntoSlice(rt, c, a, qkv, T, t, m, scale);
     }
-    rt.release(a);
+    if (!record) rt.release(a);
     rope(rt, qkv, w.invFreq, { T, H, D, rowStride: qkvDim, offset: 0, posOffset: past });
     rope(rt, qkv, w.invFreq, { T, H: Hkv, D, rowStride: qkvDim, offset: qDim, posOffset: past });
     const kv = { rows: T, width: kvDim, srcStride: qkvDim, dstStride: kvDim, dstOffset: past * kvDim };
     copyRows(rt, qkv, cache.k[i]!, { ...kv, srcOffset: qDim });
     copyRows(rt, qkv, cache.v[i]!, { ...kv, srcOffset: qDim + kvDim });
-    const att = reshape(attention(rt, { q: qkv, qRowStride: qkvDim, kCache: cache.k[i]!, vCache: cache.v[i]!, T, H, Hkv, D, past }), [T, qDim]);
-    rt.release(qkv);
+    const lse = record ? rt.empty([T, H]) : undefined;
+    const att = reshape(attention(rt, { q: qkv, qRowStride: qkvDim, kCache: cache.k[i]!, vCache: cache.v[i]!, T, H, Hkv, D, past, ...(lse ? { lse } : {}) }), [T, qDim]);
+    if (!record) rt.release(qkv);
     const o = linear(rt, att, layer.oProj);
     if (lora.o) loraAdd(rt, att, lora.o.A, lora.o.B, scale, o);
-    rt.release(att);
-    addInPlace(rt, x, o);
+    if (!record) rt.release(att);
+    if (record) x = add(rt, x, o);
+    else addInPlace(rt, x, o);
     rt.release(o);
+    const h = x;
 
     // MLP block (SwiGLU).
     const m = rmsNorm(rt, x, layer.postAttentionLayernorm, eps);
@@ -82,14 +131,15 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
       const mm = lora[t];
       if (mm) loraIntoSlice(rt, c, m, gateUp, T, t, mm, scale);
     }
-    rt.release(m);
     const act = siluMulFused(rt, gateUp); // [T, I]
-    rt.release(gateUp);
+    if (!record) rt.release(m, gateUp);
     const down = linear(rt, act, layer.downProj);
     if (lora.down) loraAdd(rt, act, lora.down.A, lora.down.B, scale, down);
-    rt.release(act);
-    addInPlace(rt, x, down);
+    if (!record) rt.release(act);
+    if (record) x = add(rt, x, down);
+    else addInPlace(rt, x, down);
     rt.release(down);
+    record?.layers.push({ x: xIn, n1: a, qkv, att, lse: lse!, h, n2: m, gateUp, act });
   });
   cache.length = past + T;
 
@@ -106,8 +156,10 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
     rt.release(x);
   }
   const normed = rmsNorm(rt, rows, w.norm, eps);
-  rt.release(rows);
   const logits = linear(rt, normed, w.lmHead); // [count, vocab]
-  rt.release(normed);
+  if (record) {
+    record.rows = rows;
+    record.normed = normed;
+  } else rt.release(rows, normed);
   return logits;
 }

@@ -70,8 +70,9 @@ export interface GrpoConfig {
 
 export const DEFAULT_GRPO: GrpoConfig = { epsilonLow: 0.2, epsilonHigh: 0.2, beta: 0.04, lossType: 'grpo', maxCompletionLength: 256 };
 
-/** Per-token weight of each token's loss in the batch loss, by aggregation type. */
-function tokenWeights(completions: readonly { logp: TokenValues }[], config: Pick<GrpoConfig, 'lossType' | 'maxCompletionLength'>): number[] {
+/** Per-token weight of each token's loss in the batch loss, by aggregation type (the trainer uses it to
+ * evaluate the objective one sequence at a time with the batch's weights). */
+export function tokenWeights(completions: readonly { logp: TokenValues }[], config: Pick<GrpoConfig, 'lossType' | 'maxCompletionLength'>): number[] {
   const totalTokens = completions.reduce((n, c) => n + c.logp.length, 0);
   return completions.map((c) => {
     if (c.logp.length === 0) return 0;

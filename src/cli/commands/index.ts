@@ -6,5 +6,6 @@ import { generate } from './generate';
 import { makeTinyModel } from './make-tiny-model';
 import { metrics } from './metrics';
 import { score } from './score';
+import { train } from './train';
 
-export const commands: Command[] = [makeTinyModel, data, metrics, generate, score, evaluate];
+export const commands: Command[] = [makeTinyModel, data, metrics, generate, score, evaluate, train];

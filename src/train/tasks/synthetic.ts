@@ -7,6 +7,7 @@
 // The answer is one letter (A, N, U, D), so a rollout is one sampled token among four: the reward is
 // exact, and a random policy starts near 1/4.
 import type { Rng } from '../../model/rng';
+import type { TaskExample, TrainingTask } from '../task';
 
 export const OPERATIONS = ['ADD', 'NONE', 'UPDATE', 'DELETE'] as const;
 export type SyntheticOperation = (typeof OPERATIONS)[number];
@@ -51,4 +52,16 @@ export function syntheticBatch(rng: Rng, size: number): SyntheticExample[] {
 /** 1 for the right operation, 0 otherwise (leading spaces ignored). */
 export function syntheticReward(example: SyntheticExample, completion: string): number {
   return completion.trimStart().startsWith(example.answer) ? 1 : 0;
+}
+
+/**
+ * The task as the trainer takes it: balanced batches, the four letters as the allowed completions
+ * (sampling is restricted to them), the right letter as the SFT target, and the exact reward.
+ */
+export function syntheticTask(): TrainingTask<SyntheticExample & TaskExample> {
+  return {
+    name: 'synthetic',
+    examples: (rng, count) => syntheticBatch(rng, count).map((e) => ({ ...e, choices: ANSWERS, target: e.answer })),
+    reward: (example, completion) => syntheticReward(example, completion),
+  };
 }
