@@ -9,6 +9,7 @@ import { EnvironmentError, testEnvironment } from './environment.mjs';
 const SUITES = {
   memory: { browser: { page: '/scripts/bench/memory.html', run: 'runMemoryBench' } },
   engine: { node: 'scripts/bench/engine-node.ts', browser: { page: '/scripts/bench/engine.html', run: 'runEngineBench' } },
+  locomo: { node: 'scripts/bench/locomo-node.ts' },
 };
 
 const suites = process.argv.slice(2);

@@ -5,7 +5,7 @@
 // - answer tuples: a question, the memories retrieved for it (30 per speaker) from the finished bank, the
 //   exact prompt, and the gold answer.
 // Pure JSON-able data: cached as a file in Node (./tuples.node) and in IndexedDB in the app.
-import { answerPrompt, buildManagerMessages, MemoryPipeline, retrieveForQuestion, viewMemories } from '../agents';
+import { answerPrompt, buildManagerMessages, MemoryPipeline, retrieveForQuestion, viewMemories, type PipelineOptions } from '../agents';
 import { embedderOf, type ChatMessage, type ChatModel } from '../llm/chat-model';
 import { InMemoryBank } from '../memory';
 import { storeMemories, type StoredMemory } from './bank-snapshot';
@@ -64,6 +64,8 @@ export interface TupleOptions {
   model: ChatModel;
   identity: RunIdentity;
   limits?: { conversations?: number; turns?: number; questions?: number };
+  /** Sampling of extraction and management while the bank is built (default: the agents' own). */
+  sampling?: PipelineOptions['sampling'];
   onProgress?: (progress: TupleProgress) => void;
   signal?: AbortSignal;
 }
@@ -82,7 +84,7 @@ export async function buildTrainingTuples(options: TupleOptions): Promise<Traini
       }
     }
     const bank = new InMemoryBank(conversation.sampleId, [], embedderOf(options.model));
-    const pipeline = new MemoryPipeline({ model: options.model, bank });
+    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.sampling ? { sampling: options.sampling } : {}) });
     const turns = conversationTurns(conversation, limits.turns);
     for (const turn of turns) {
       options.signal?.throwIfAborted();

@@ -8,24 +8,78 @@ import { DirectorySource } from '../../model/source.node.js';
 import { DirectoryCheckpointStorage } from '../../train/checkpoint-storage.node.js';
 import { decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint } from '../../train/checkpoint';
 import { syntheticTask } from '../../train/tasks/synthetic';
+import type { TaskExample, TrainingTask } from '../../train/task';
 import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerOptions } from '../../train/trainer';
+import { conversationsOf } from '../../eval/locomo';
+import { readLocomoFile } from '../../eval/locomo.node.js';
+import { managerReward } from '../../eval/rewards';
+import { locomoAnswerTask, locomoManagerTask } from '../../eval/training-tasks';
+import { buildTrainingTuples } from '../../eval/tuples';
+import { loadOrBuildTuples } from '../../eval/tuples.node.js';
+import { LocalChatModel } from '../../llm/local';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
 
 const ALGORITHMS: Algorithm[] = ['grpo', 'ppo', 'sft'];
-const TASKS = { synthetic: syntheticTask } as const;
+const TASK_NAMES = ['synthetic', 'locomo-manager', 'locomo-answer'] as const;
+type TaskName = (typeof TASK_NAMES)[number];
+
+interface LocomoSettings {
+  data: string;
+  tuplesPath: string;
+  turns: number | undefined;
+  maxNewTokens: number | undefined;
+}
+
+/**
+ * The task on this engine. LoCoMo tasks train on conv-26 (Memory-R1's training split): the training tuples
+ * are built once by running our own pipeline with the base model (cached in --tuples), and the manager's
+ * reward asks the base model (adapter off: the frozen answer agent) the questions linked to each turn.
+ */
+async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo: LocomoSettings): Promise<TrainingTask<TaskExample>> {
+  if (name === 'synthetic') return syntheticTask();
+  const base = new LocalChatModel(engine);
+  const cap = { max_tokens: locomo.maxNewTokens ?? 0 };
+  const identity = { model: modelDir, split: 'train', turns: locomo.turns ?? null, maxNewTokens: locomo.maxNewTokens ?? null };
+  const conversations = conversationsOf(await readLocomoFile(locomo.data), 'train');
+  const progress = progressReporter('tuples');
+  const { tuples, cached } = await loadOrBuildTuples(locomo.tuplesPath, identity, () =>
+    buildTrainingTuples({
+      conversations,
+      model: base,
+      identity,
+      ...(locomo.turns ? { limits: { turns: locomo.turns } } : {}),
+      ...(locomo.maxNewTokens ? { sampling: { extract: cap, manage: cap } } : {}),
+      onProgress: (p) => progress(p.turn, p.turns, p.sampleId),
+    }),
+  );
+  process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples (${locomo.tuplesPath})\n`);
+  const format = (messages: Parameters<typeof engine.tokenizer.applyChatTemplate>[0]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
+  return name === 'locomo-answer'
+    ? locomoAnswerTask(tuples.answer, format)
+    : locomoManagerTask(tuples.manager, format, managerReward(base, locomo.maxNewTokens ? { sampling: { temperature: 0, top_p: 1, ...cap } } : {}));
+}
 
 const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
 export const train: Command = {
   name: 'train',
   summary: 'train a LoRA adapter (GRPO, PPO or SFT) on the GPU and export it as PEFT',
-  usage: `usage: memory-r1 train --model DIR --task synthetic --algo grpo|ppo|sft --steps N --out DIR [options]
+  usage: `usage: memory-r1 train --model DIR --task synthetic|locomo-manager|locomo-answer --algo grpo|ppo|sft --steps N --out DIR [options]
 
 Trains a LoRA adapter on the model (a Hugging Face or MLC folder) and writes it to OUT as a PEFT adapter
 (adapter_config.json + adapter_model.safetensors). A checkpoint is saved under OUT/checkpoints/ every
 --checkpoint-every steps and at the end; --resume continues from the latest one there (same config,
 samples and metrics as an uninterrupted run).
   --task synthetic     the memory-operation choice task (4 answers A/N/U/D, exact reward)
+  --task locomo-manager | locomo-answer
+                       Memory-R1's tasks on LoCoMo's training conversation (conv-26, 152 questions):
+                       the manager (reward: the frozen base answer agent's exact match after its
+                       operations) or the answer agent (reward: exact match); need --data
+  --data FILE          locomo10.json (e.g. ../shared/data/locomo10.json)
+  --tuples FILE        where the training tuples are cached (default OUT/tuples.json)
+  --turns N            build tuples from the first N turns only (smoke runs)
+  --max-new-tokens N   cap the base model's replies while building tuples and scoring the manager
+  --max-completion-tokens N  longest sampled completion (default ${DEFAULT_TRAINER.maxCompletionTokens})
   --algo               grpo (default), ppo or sft
   --group-size G       completions per prompt (default ${DEFAULT_TRAINER.groupSize})
   --prompts P          prompts per step (default ${DEFAULT_TRAINER.promptsPerStep})
@@ -41,6 +95,11 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const { values } = parseOptions(argv, {
       model: { type: 'string' },
       task: { type: 'string', default: 'synthetic' },
+      data: { type: 'string' },
+      tuples: { type: 'string' },
+      turns: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      'max-completion-tokens': { type: 'string' },
       algo: { type: 'string', default: 'grpo' },
       steps: { type: 'string' },
       out: { type: 'string' },
@@ -61,8 +120,15 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const steps = numberOption(requireOption(values.steps, '--steps'), '--steps', 0, { integer: true, min: 1 });
     const algorithm = values.algo as Algorithm;
     if (!ALGORITHMS.includes(algorithm)) throw new UsageError(`--algo must be one of ${ALGORITHMS.join(', ')}, got "${values.algo}"`);
-    const makeTask = TASKS[values.task as keyof typeof TASKS];
-    if (!makeTask) throw new UsageError(`--task must be one of ${Object.keys(TASKS).join(', ')}, got "${values.task}"`);
+    const taskName = values.task as TaskName;
+    if (!TASK_NAMES.includes(taskName)) throw new UsageError(`--task must be one of ${TASK_NAMES.join(', ')}, got "${values.task}"`);
+    if (taskName === 'locomo-manager' && algorithm === 'sft') throw new UsageError('--task locomo-manager has no reference operations to imitate: use --algo grpo or ppo');
+    const locomo: LocomoSettings = {
+      data: taskName === 'synthetic' ? '' : requireOption(values.data, '--data'),
+      tuplesPath: values.tuples ?? join(outDir, 'tuples.json'),
+      turns: values.turns === undefined ? undefined : numberOption(values.turns, '--turns', 0, { integer: true, min: 1 }),
+      maxNewTokens: values['max-new-tokens'] === undefined ? undefined : numberOption(values['max-new-tokens'], '--max-new-tokens', 0, { integer: true, min: 1 }),
+    };
     const d = DEFAULT_TRAINER;
     const epsilon = numberOption(values.epsilon, '--epsilon', d.grpo.epsilonLow, { min: 0 });
     const options: TrainerOptions = {
@@ -75,9 +141,9 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       ppo: { epsilon },
       lora: { rank: numberOption(values.rank, '--rank', d.lora.rank, { integer: true, min: 1 }), alpha: numberOption(values.alpha, '--alpha', d.lora.alpha, { min: 0 }) },
       optimizer: { lr: numberOption(values.lr, '--lr', d.optimizer.lr, { min: 0 }) },
+      maxCompletionTokens: numberOption(values['max-completion-tokens'], '--max-completion-tokens', d.maxCompletionTokens, { integer: true, min: 1 }),
     };
     const every = numberOption(values['checkpoint-every'], '--checkpoint-every', 10, { integer: true, min: 1 });
-    const task = makeTask();
     const storage = new DirectoryCheckpointStorage(join(outDir, 'checkpoints'));
     const latest = values.resume ? await latestCheckpoint(storage) : null;
     if (values.resume && !latest) throw new UsageError(`--resume: no checkpoint in ${storage.dir}`);
@@ -85,6 +151,7 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const gpu = await requestNodeGpuContext();
     try {
       const engine = await Engine.load(new DirectorySource(modelDir), gpu);
+      const task = await makeTask(taskName, engine, modelDir, locomo);
       const trainer = latest ? resumeTrainer(engine, decodeCheckpoint(await storage.load(latest), latest), task, { totalSteps: steps }) : new Trainer(engine, options, task);
       if (latest) process.stderr.write(`resuming from ${latest} (step ${trainer.stepsDone})\n`);
       const progress = progressReporter(`train ${algorithm}`);
