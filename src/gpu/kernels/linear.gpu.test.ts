@@ -76,6 +76,98 @@ describe('linear', () => {
     }
   });
 
+  // The CPU-adapter decode variant (picked automatically on fallback adapters) and the GPU one, forced,
+  // on every weight format and M = 1..4. K covers the vec4 loads (f32 K % 4, f16 K % 8, q4 always) and
+  // the scalar fallbacks (f32 K = 37 / 42, f16 K = 42); N straddles the 64-column workgroup.
+  for (const kernel of ['decode-columns', 'decode-lanes'] as const) {
+    it(`${kernel}: every format, M = 1..4, with bias, alpha and accumulate`, async () => {
+      const random = rng(kernel === 'decode-columns' ? 21 : 22);
+      const cases: [Format, number, number][] = [
+        ['f32', 67, 64], ['f32', 130, 37], ['f32', 1, 42], ['f32', 65, 4],
+        ['f16', 67, 96], ['f16', 129, 42], ['f16', 3, 8],
+        ['q4f32', 67, 96], ['q4f32', 1, 32], ['q4f16', 130, 64], ['q4f16', 65, 160],
+      ];
+      for (const [format, N, K] of cases) {
+        for (let M = 1; M <= 4; M++) {
+          const { w, dense } = makeWeight(random, format, N, K);
+          const xHost = randomArray(random, M * K);
+          const bias = randomArray(random, N);
+          const yHost = randomArray(random, M * N);
+          const x = rt.upload(xHost, [M, K]);
+          const b = rt.upload(bias, [N]);
+          const bHalf = rt.upload(packF16(bias), [N], 'f16');
+          const what = `${kernel} ${format} M=${M} N=${N} K=${K}`;
+          const tol = 1e-5 * Math.sqrt(K);
+          const plain = linear(rt, x, w, { kernel });
+          expect(maxAbsDiff(await rt.download(plain), linearReference(xHost, dense, M, N, K)), what).toBeLessThanOrEqual(tol);
+          const biased = linear(rt, x, w, { kernel, bias: b, alpha: -1.5 });
+          const wantBiased = linearReference(xHost, dense, M, N, K, { bias, alpha: -1.5 });
+          expect(maxAbsDiff(await rt.download(biased), wantBiased), `${what} bias`).toBeLessThanOrEqual(tol);
+          const halfBiased = linear(rt, x, w, { kernel, bias: bHalf });
+          const wantHalf = linearReference(xHost, dense, M, N, K, { bias: roundToF16(bias) });
+          expect(maxAbsDiff(await rt.download(halfBiased), wantHalf), `${what} f16 bias`).toBeLessThanOrEqual(tol);
+          const y = rt.upload(yHost, [M, N]);
+          linear(rt, x, w, { kernel, out: y, accumulate: true, alpha: 0.5, bias: b });
+          const wantAcc = linearReference(xHost, dense, M, N, K, { alpha: 0.5, bias, accumulateInto: yHost });
+          expect(maxAbsDiff(await rt.download(y), wantAcc), `${what} accumulate`).toBeLessThanOrEqual(tol);
+          rt.release(w, x, b, bHalf, plain, biased, halfBiased, y);
+        }
+      }
+    });
+
+    it(`${kernel}: transposed reads (linearTransposed, matmul) for M = 1..4`, async () => {
+      const random = rng(kernel === 'decode-columns' ? 23 : 24);
+      for (const [format, R, C] of [
+        ['f32', 67, 37],
+        ['f16', 33, 70],
+        ['q4f32', 5, 96],
+        ['q4f16', 66, 64],
+      ] as [Format, number, number][]) {
+        for (let M = 1; M <= 4; M++) {
+          const { w, dense } = makeWeight(random, format, R, C);
+          const xHost = randomArray(random, M * R);
+          const x = rt.upload(xHost, [M, R]);
+          const y = linearTransposed(rt, x, w, { kernel });
+          const tol = 1e-5 * Math.sqrt(R);
+          expect(maxAbsDiff(await rt.download(y), matmulReference(xHost, dense, M, R, C)), `${kernel} ${format} M=${M}`).toBeLessThanOrEqual(tol);
+          rt.release(w, y);
+          if (format === 'f32') {
+            const b = rt.upload(dense, [R, C]);
+            const z = matmul(rt, x, b, { kernel });
+            expect(maxAbsDiff(await rt.download(z), matmulReference(xHost, dense, M, R, C)), `${kernel} matmul M=${M}`).toBeLessThanOrEqual(tol);
+            rt.release(b, z);
+          }
+          rt.release(x);
+        }
+      }
+    });
+  }
+
+  it('decode picks decode-columns on fallback adapters and decode-lanes otherwise (same results)', async () => {
+    const random = rng(25);
+    const [M, N, K] = [2, 70, 64];
+    const wHost = randomArray(random, N * K);
+    const xHost = randomArray(random, M * K);
+    const w = rt.upload(wHost, [N, K]);
+    const x = rt.upload(xHost, [M, K]);
+    const want = linearReference(xHost, wHost, M, N, K);
+    for (const kernel of [undefined, 'decode', 'decode-lanes', 'decode-columns'] as const) {
+      const y = linear(rt, x, w, kernel ? { kernel } : {});
+      expect(maxAbsDiff(await rt.download(y), want), String(kernel)).toBeLessThanOrEqual(1e-5 * Math.sqrt(K));
+      rt.release(y);
+    }
+    rt.release(w, x);
+  });
+
+  it('decode variants reject M > 4', () => {
+    const x = rt.upload(new Float32Array(5 * 4), [5, 4]);
+    const w = rt.upload(new Float32Array(8), [2, 4]);
+    for (const kernel of ['decode', 'decode-lanes', 'decode-columns'] as const) {
+      expect(() => linear(rt, x, w, { kernel })).toThrow(/at most 4 rows, got M = 5/);
+    }
+    rt.release(x, w);
+  });
+
   it('accumulates alpha · x W^T into an existing output (both kernels)', async () => {
     const random = rng(9);
     for (const [M, N, K] of [

@@ -10,6 +10,12 @@
 //    over K one chunk at a time (1 f32, 2 packed f16, or one q4 word = 8 nibbles), weights read once
 //    for all M rows, then a tree reduction in workgroup memory. This is the memory-bound path of token
 //    generation, where W dominates the traffic.
+//  - decode on CPU adapters (SwiftShader, lavapipe; chosen automatically for M <= 4 there): one output
+//    column per invocation, 64 per workgroup, a straight loop over K with vec4 loads (4 f32, 8 packed
+//    f16, or a whole 32-weight q4 scale group per load) and no workgroup memory or barriers. CPU
+//    backends run invocations as SIMD lanes, where the 32-lane layout's strided scalar gathers, shared
+//    memory and ~5 barriers per column cost far more than the arithmetic. Shapes the vec4 loads do not
+//    fit (f32 K % 4 != 0, f16 K % 8 != 0, transposed reads) take the same layout with scalar loads.
 //
 // `accumulate` + `alpha` make LoRA's y += scale · (x A^T) B^T a second call into the same y.
 
@@ -26,13 +32,30 @@ export interface LinearOptions {
   out?: GpuTensor;
   /** y += result instead of y = result (needs `out`). */
   accumulate?: boolean;
-  /** Force a kernel (tests); by default decode for M <= 4, tiled otherwise. */
-  kernel?: 'tiled' | 'decode';
+  /**
+   * Force a kernel (tests, benchmarks); by default decode for M <= 4, tiled otherwise. 'decode' picks
+   * its variant by adapter ('decode-columns' on CPU fallback adapters, 'decode-lanes' otherwise).
+   */
+  kernel?: 'tiled' | 'decode' | 'decode-lanes' | 'decode-columns';
 }
 
 const DECODE_MAX_M = 4;
 const DECODE_COLS = 8; // output columns per workgroup
 const LANES = 32; // threads per column
+const COLUMNS_WG = 64; // decode-columns: output columns (= invocations) per workgroup
+
+// GpuRuntime keeps the device, not the GpuContext, so fallback detection reads the device's adapter
+// info (same test as requestGpuContext's isFallback). Without adapterInfo (older browsers), assume a GPU.
+const fallbackDevices = new WeakMap<GPUDevice, boolean>();
+function isFallbackDevice(device: GPUDevice): boolean {
+  let hit = fallbackDevices.get(device);
+  if (hit === undefined) {
+    const info = (device as { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+    hit = Boolean(info && (info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`)));
+    fallbackDevices.set(device, hit);
+  }
+  return hit;
+}
 
 
 // Bias and accumulation are runtime flags (not shader variants): each variant costs a pipeline
@@ -53,12 +76,17 @@ fn w_val_chunk(n: u32, c: u32, K: u32) -> array<f32, ${S}> { return ${transposed
 }
 
 function header(read: WeightRead, biasDtype: 'f32' | 'f16'): string {
+  return `@group(0) @binding(1) var<storage, read> x: array<f32>;
+${weightSource(read)}
+${outputWgsl(read.format, biasDtype)}`;
+}
+
+/** Params, y, bias and store(): everything but the x and weight bindings. */
+function outputWgsl(format: WeightFormat, biasDtype: 'f32' | 'f16'): string {
   return `struct Params { M: u32, N: u32, K: u32, alpha: f32, has_bias: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-${weightSource(read)}
-@group(0) @binding(${weightBindings(read.format).length + 2}) var<storage, read_write> y: array<f32>;
-${readerWgsl('bias', weightBindings(read.format).length + 3, biasDtype)}
+@group(0) @binding(${weightBindings(format).length + 2}) var<storage, read_write> y: array<f32>;
+${readerWgsl('bias', weightBindings(format).length + 3, biasDtype)}
 fn store(m: u32, n: u32, acc: f32) {
   var v = params.alpha * acc;
   if (params.has_bias != 0u) { v += read_bias(n); }
@@ -114,6 +142,96 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 }
 
+// decode-columns. vec4 loads need whole vec4s per weight row: K % 4 (f32), K % 8 (f16, 8 halves per
+// vec4<u32>), always for q4 (K % 32 == 0; one vec4<u32> is one 32-weight scale group). Then x, whose
+// rows are K floats, is read as vec4f too. Transposed reads (adjacent invocations already read adjacent
+// elements) and the other shapes use scalar loads through w_val / w_val_chunk.
+function columnsVec4(read: WeightRead, K: number): boolean {
+  if (read.transposed) return false;
+  return read.format === 'f32' ? K % 4 === 0 : read.format === 'f16' ? K % 8 === 0 : true;
+}
+
+function columnsSource(read: WeightRead, biasDtype: 'f32' | 'f16', rows: number, vec4: boolean): string {
+  const S = read.transposed ? 1 : chunkSize(read.format);
+  let decls: string;
+  let loop: string;
+  if (!vec4) {
+    decls = header(read, biasDtype);
+    loop = read.transposed
+      ? `for (var k = 0u; k < K; k++) {
+      let wv = w_val(n, k, K);
+      for (var m = 0u; m < M; m++) { acc[m] = fma(x[m * K + k], wv, acc[m]); }
+    }`
+      : `for (var c = 0u; c < K / ${S}u; c++) {
+      let wc = w_val_chunk(n, c, K);
+      for (var r = 0u; r < ${S}u; r++) {
+        let k = c * ${S}u + r;
+        for (var m = 0u; m < M; m++) { acc[m] = fma(x[m * K + k], wc[r], acc[m]); }
+      }
+    }`;
+  } else {
+    const out = outputWgsl(read.format, biasDtype);
+    const x4 = '@group(0) @binding(1) var<storage, read> x4: array<vec4f>;';
+    if (read.format === 'f32') {
+      decls = `${x4}
+@group(0) @binding(2) var<storage, read> w4: array<vec4f>;
+${out}`;
+      loop = `let K4 = K / 4u; let row = n * K4;
+    for (var c = 0u; c < K4; c++) {
+      let wv = w4[row + c];
+      for (var m = 0u; m < M; m++) { acc[m] += dot(x4[m * K4 + c], wv); }
+    }`;
+    } else if (read.format === 'f16') {
+      decls = `${x4}
+@group(0) @binding(2) var<storage, read> w4: array<vec4u>;
+${out}`;
+      loop = `let K4 = K / 4u; let C = K / 8u; let row = n * C;
+    for (var c = 0u; c < C; c++) {
+      let p = w4[row + c];
+      let lo = vec4f(unpack2x16float(p.x), unpack2x16float(p.y));
+      let hi = vec4f(unpack2x16float(p.z), unpack2x16float(p.w));
+      for (var m = 0u; m < M; m++) {
+        let xi = m * K4 + 2u * c;
+        acc[m] += dot(x4[xi], lo) + dot(x4[xi + 1u], hi);
+      }
+    }`;
+    } else {
+      decls = `${x4}
+@group(0) @binding(2) var<storage, read> q4: array<vec4u>;
+${readerWgsl('q_scale', 3, read.format === 'q4f16' ? 'f16' : 'f32')}
+${out}
+// The 8 nibbles of a q4 word, minus the zero point 7, as two vec4s (weights k..k+3, k+4..k+7).
+fn nib_lo(w: u32) -> vec4f { return vec4f((vec4u(w) >> vec4u(0u, 4u, 8u, 12u)) & vec4u(0xfu)) - vec4f(7.0); }
+fn nib_hi(w: u32) -> vec4f { return vec4f((vec4u(w) >> vec4u(16u, 20u, 24u, 28u)) & vec4u(0xfu)) - vec4f(7.0); }`;
+      loop = `let K4 = K / 4u; let G = K / 32u; let row = n * G;
+    for (var g = 0u; g < G; g++) {
+      let p = q4[row + g];
+      let s = read_q_scale(row + g);
+      let w0 = nib_lo(p.x); let w1 = nib_hi(p.x); let w2 = nib_lo(p.y); let w3 = nib_hi(p.y);
+      let w4 = nib_lo(p.z); let w5 = nib_hi(p.z); let w6 = nib_lo(p.w); let w7 = nib_hi(p.w);
+      for (var m = 0u; m < M; m++) {
+        let xi = m * K4 + 8u * g;
+        let t = dot(x4[xi], w0) + dot(x4[xi + 1u], w1) + dot(x4[xi + 2u], w2) + dot(x4[xi + 3u], w3)
+              + dot(x4[xi + 4u], w4) + dot(x4[xi + 5u], w5) + dot(x4[xi + 6u], w6) + dot(x4[xi + 7u], w7);
+        acc[m] = fma(t, s, acc[m]);
+      }
+    }`;
+    }
+  }
+  return `${decls}
+${WG_INDEX}
+
+@compute @workgroup_size(${COLUMNS_WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  const M = ${rows}u; let N = params.N; let K = params.K;
+  let n = wg_index(wid, nwg) * ${COLUMNS_WG}u + lid;
+  if (n >= N) { return; }
+  var acc: array<f32, ${rows}>;
+  ${loop}
+  for (var m = 0u; m < M; m++) { store(m, n, acc[m]); }
+}`;
+}
+
 /** y = alpha · x W^T (+ bias) (+ y if accumulating). x is [..., K] f32; returns [..., N] f32. Records into the batch. */
 export function linear(rt: GpuRuntime, x: GpuTensor, w: Weight, options: LinearOptions = {}): GpuTensor {
   const [N, K] = weightShape(w, 'linear');
@@ -156,11 +274,16 @@ function linearCore(rt: GpuRuntime, x: GpuTensor, read: WeightRead, weightBufs: 
   const variant = `${read.format}${read.transposed ? '.T' : ''}`;
   const buffers = [x.buffer, ...weightBufs, y.buffer, (bias ?? x).buffer];
   const params = [{ u32: M }, { u32: N }, { u32: K }, { f32: alpha }, { u32: bias ? 1 : 0 }, { u32: accumulate ? 1 : 0 }];
-  const kernel = options.kernel ?? (M <= DECODE_MAX_M ? 'decode' : 'tiled');
-  if (kernel === 'decode') {
-    if (M > DECODE_MAX_M) throw new Error(`${what}: the decode kernel takes at most ${DECODE_MAX_M} rows, got M = ${M}`);
+  let kernel = options.kernel ?? (M <= DECODE_MAX_M ? 'decode' : 'tiled');
+  if (kernel === 'decode') kernel = isFallbackDevice(rt.device) ? 'decode-columns' : 'decode-lanes';
+  if (kernel !== 'tiled' && M > DECODE_MAX_M) throw new Error(`${what}: the decode kernel takes at most ${DECODE_MAX_M} rows, got M = ${M}`);
+  if (kernel === 'decode-lanes') {
     const spec = { code: decodeSource(read, biasDtype, M), bindings, label: `linear.decode.${variant}.m${M}` };
     rt.dispatch(spec, params, buffers, rt.grid1d(Math.ceil(N / DECODE_COLS)));
+  } else if (kernel === 'decode-columns') {
+    const vec4 = columnsVec4(read, K);
+    const spec = { code: columnsSource(read, biasDtype, M, vec4), bindings, label: `linear.decodeColumns.${variant}${vec4 ? '.v4' : ''}.m${M}` };
+    rt.dispatch(spec, params, buffers, rt.grid1d(Math.ceil(N / COLUMNS_WG)));
   } else {
     const spec = { code: tiledSource(read, biasDtype), bindings, label: `linear.tiled.${variant}` };
     rt.dispatch(spec, params, buffers, [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
