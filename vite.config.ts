@@ -19,6 +19,8 @@ export default defineConfig({
           environment: 'node',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['src/**/*.gpu.test.ts'],
+          // Generous: CI has 2 cores, and some unit tests run the CLI in a child process.
+          testTimeout: 60_000,
         },
       },
       {

@@ -1,6 +1,12 @@
-// The engine worker: our WebGPU engine off the UI thread, exposed with Comlink. All logic lives in
-// src/llm/engine-host.ts; the main thread talks to it through src/llm/engine-client.ts.
+// The engine worker: our WebGPU engine and its trainer off the UI thread, exposed with Comlink. All logic
+// lives in src/llm/engine-host.ts (and trainer-host.ts); the main thread talks to it through
+// src/llm/engine-client.ts. Training checkpoints go to IndexedDB, one database per model URL.
 import { expose } from 'comlink';
 import { createEngineHost, urlEngineOpener } from '../src/llm/engine-host';
+import { IndexedDbCheckpointStorage } from '../src/train/checkpoint-storage.idb';
 
-expose(createEngineHost(urlEngineOpener(() => self.navigator.gpu)));
+expose(
+  createEngineHost(urlEngineOpener(() => self.navigator.gpu), {
+    checkpointStorage: (modelUrl) => IndexedDbCheckpointStorage.open(`memory-r1-training ${modelUrl}`),
+  }),
+);

@@ -4,8 +4,7 @@
 // whose manager and answer agent are the two trained adapters. A random tiny model extracts no facts, so
 // the tuples' facts come from a scripted extractor (everything after it runs on the engine). The scores
 // of a random model mean nothing; the timings and that every stage runs are what this reports.
-import { create, globals } from 'webgpu';
-import { requestGpuContext } from '../../src/gpu/device';
+import { requestNodeGpuContext } from '../../src/gpu/node-device';
 import { conversationsOf } from '../../src/eval/locomo';
 import { readLocomoFile } from '../../src/eval/locomo.node.js';
 import { buildReport } from '../../src/eval/report';
@@ -22,8 +21,7 @@ import { makeTinyModel } from '../../src/model/tiny';
 import type { TaskExample, TrainingTask } from '../../src/train/task';
 import { Trainer, type StepMetrics } from '../../src/train/trainer';
 
-Object.assign(globalThis, globals);
-const gpu = await requestGpuContext(create([]));
+const gpu = await requestNodeGpuContext();
 const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 3 })), gpu, { maxTokens: 4096 });
 const data = await readLocomoFile('../shared/data/locomo10.json');
 const seconds = (since: number) => +((performance.now() - since) / 1000).toFixed(1);

@@ -1,11 +1,14 @@
 // The main thread's side of the engine worker: spawns workers/engine.worker.ts, talks to it with
 // Comlink, and offers the ChatModel contract over it (streaming through a proxied callback, abort
-// through cancel()). The UI thread never runs model code.
+// through cancel()), plus the trainer's controls (start / pause / resume / stop, progress through a
+// proxied listener, checkpoints, export, merge). The UI thread never runs model code.
 
 import { proxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { PeftFiles } from '../model/peft';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
+import type { ModelRecord } from '@mlc-ai/web-llm';
 import type { EngineHostApi, EngineInfo, EngineLoadProgress, ScoreRequest, ScoreResult } from './engine-host';
+import type { ExportedFile, MergeResult, StartTrainingRequest, TrainingListener, TrainingStatus } from './trainer-host';
 
 let nextRequest = 0;
 
@@ -53,6 +56,39 @@ export class EngineClient {
 
   removeAdapter(name: string): Promise<string[]> {
     return this.remote.removeAdapter(name);
+  }
+
+  // ----- training (see trainer-host.ts) ---------------------------------------------------------
+
+  /** Starts a run; `listener` hears every step's metrics and every change of state. */
+  startTraining(request: StartTrainingRequest, listener?: TrainingListener): Promise<TrainingStatus> {
+    return this.remote.startTraining(request, listener ? proxy(listener) : undefined);
+  }
+
+  pauseTraining(): Promise<TrainingStatus> {
+    return this.remote.pauseTraining();
+  }
+
+  /** Continues a paused run, or the latest checkpoint's (after a reload or a lost GPU device). */
+  resumeTraining(listener?: TrainingListener): Promise<TrainingStatus> {
+    return this.remote.resumeTraining(listener ? proxy(listener) : undefined);
+  }
+
+  stopTraining(): Promise<TrainingStatus> {
+    return this.remote.stopTraining();
+  }
+
+  trainingStatus(): Promise<TrainingStatus> {
+    return this.remote.trainingStatus();
+  }
+
+  /** adapter_config.json and adapter_model.safetensors of the live run (or of a checkpoint). */
+  exportAdapter(checkpoint?: string): Promise<ExportedFile[]> {
+    return this.remote.exportAdapter(checkpoint);
+  }
+
+  mergeIntoWebLlm(name: string, baseRecord: ModelRecord | null): Promise<MergeResult> {
+    return this.remote.mergeIntoWebLlm(name, baseRecord);
   }
 
   /** Frees the model's GPU memory (the worker stays up). */

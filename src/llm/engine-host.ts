@@ -1,7 +1,7 @@
 // What the engine worker (workers/engine.worker.ts) exposes through Comlink: load a model folder from
-// a URL with progress, chat (the ChatModel request, streamed through a callback), score, and manage
-// LoRA adapters. Kept here rather than in the worker so it runs, and is tested, in Node as well.
-// GPU work runs one request at a time.
+// a URL with progress, chat (the ChatModel request, streamed through a callback), score, manage LoRA
+// adapters, and train them (./trainer-host.ts). Kept here rather than in the worker so it runs, and is
+// tested, in Node as well. GPU work runs one request (or one training step) at a time.
 
 import { releaseProxy } from 'comlink';
 import { requestGpuContext, type GpuContext } from '../gpu/device';
@@ -10,8 +10,10 @@ import { Engine } from '../model/engine';
 import { loadModel } from '../model/load';
 import type { PeftFiles } from '../model/peft';
 import { UrlSource, type DownloadProgress, type ModelSource } from '../model/source';
+import type { CheckpointStorage } from '../train/checkpoint';
 import type { ChatMessage, ChatRequest, ChatResponse } from './chat-model';
 import { LocalChatModel, type LocalEngine } from './local';
+import { createTrainerHost, type TrainerHostApi, type TrainingListener } from './trainer-host';
 
 export type EngineLoadProgress =
   | { phase: 'download'; path: string; loaded: number; total: number | null }
@@ -49,7 +51,7 @@ export interface ScoreResult {
   total: number;
 }
 
-export interface EngineHostApi {
+export interface EngineHostApi extends TrainerHostApi {
   load(baseUrl: string, onProgress?: (p: EngineLoadProgress) => void, options?: { maxTokens?: number }): Promise<EngineInfo>;
   chat(request: EngineChatRequest, onToken?: (delta: string) => void): Promise<ChatResponse>;
   /** Aborts a chat under way (it rejects with an AbortError); unknown ids are ignored. */
@@ -90,7 +92,11 @@ export function urlEngineOpener(
 ): EngineOpener {
   let context: Promise<GpuContext> | undefined;
   return async (baseUrl, onProgress, options) => {
-    context ??= requestGpuContext(gpu());
+    if (!context) {
+      const requested = (context = requestGpuContext(gpu()));
+      // A lost device cannot come back: the next load asks for a new one.
+      requested.then((c) => c.device.lost.then(() => void (context === requested && (context = undefined))), () => void (context = undefined));
+    }
     const source = fetchSource(baseUrl, (p) => onProgress({ phase: 'download', ...p }));
     const device = await context;
     const model = await loadModel(source);
@@ -103,8 +109,37 @@ function abortError(): DOMException {
   return new DOMException('The request was aborted.', 'AbortError');
 }
 
-export function createEngineHost(open: EngineOpener): EngineHostApi {
+/** A model's checkpoint storage; `remove` lets the trainer keep only the latest few. */
+export type TrainingStorage = CheckpointStorage & { remove(name: string): Promise<void> };
+
+export interface EngineHostOptions {
+  /** Where a model's training checkpoints go (the worker: IndexedDB per model URL); default in memory. */
+  checkpointStorage?: (modelUrl: string) => Promise<TrainingStorage>;
+}
+
+/** Checkpoints kept in memory only (Node tests, or a host given no storage). */
+function memoryStorage(): TrainingStorage {
+  const entries = new Map<string, Uint8Array>();
+  return {
+    save: async (name, bytes) => void entries.set(name, bytes.slice()),
+    load: async (name) => {
+      const bytes = entries.get(name);
+      if (!bytes) throw new Error(`There is no checkpoint named "${name}".`);
+      return bytes.slice();
+    },
+    list: async () => [...entries.keys()],
+    remove: async (name) => void entries.delete(name),
+  };
+}
+
+/** The engine's GPU device, when it is a real Engine (tests pass fakes): its loss is watched. */
+function lostOf(engine: HostEngine): Promise<GPUDeviceLostInfo> | undefined {
+  return engine instanceof Engine ? engine.runtime.device.lost : undefined;
+}
+
+export function createEngineHost(open: EngineOpener, options: EngineHostOptions = {}): EngineHostApi {
   let engine: HostEngine | null = null;
+  let modelUrl: string | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   const running = new Map<string, AbortController>();
   const models = new Map<string, LocalChatModel>();
@@ -125,21 +160,64 @@ export function createEngineHost(open: EngineOpener): EngineHostApi {
     if (!m) models.set(key, (m = new LocalChatModel(live(), adapter === undefined ? {} : { adapter })));
     return m;
   };
+  const storages = new Map<string, Promise<TrainingStorage>>();
+  const openStorage = options.checkpointStorage ?? (async () => memoryStorage());
+  const trainer = createTrainerHost({
+    engine: () => {
+      const e = live();
+      if (!(e instanceof Engine)) throw new Error('Training needs the WebGPU engine.');
+      return e;
+    },
+    modelUrl: () => {
+      if (!modelUrl) throw new Error('No model is loaded in the engine worker; call load() first.');
+      return modelUrl;
+    },
+    modelSource: () => new UrlSource(modelUrl ?? '', { fetch: fetchModelFile }),
+    serial,
+    storage: (url) => {
+      let s = storages.get(url);
+      if (!s) storages.set(url, (s = openStorage(url)));
+      return s;
+    },
+  });
+  const watchDevice = (e: HostEngine): void => {
+    void lostOf(e)?.then((info) => {
+      if (engine !== e) return; // a device lost after this engine was replaced
+      engine = null;
+      models.clear();
+      trainer.deviceLost(info.message || info.reason || 'device lost');
+    });
+  };
+  /** Releases a listener proxy once the host no longer calls it. */
+  const release = (callback: unknown): void => (callback as Partial<Record<typeof releaseProxy, () => void>> | undefined)?.[releaseProxy]?.();
+  let trainingListener: TrainingListener | undefined;
+  const keepListener = (l: TrainingListener | undefined): TrainingListener | undefined => {
+    if (l && l !== trainingListener) {
+      release(trainingListener);
+      trainingListener = l;
+    }
+    return l;
+  };
 
   return {
-    load: (baseUrl, onProgress, options = {}) =>
-      serial(async () => {
+    load: async (baseUrl, onProgress, options = {}) => {
+      await trainer.beforeUnload();
+      return serial(async () => {
         try {
           engine?.dispose();
           engine = null;
+          modelUrl = null;
           models.clear();
           engine = await open(baseUrl, (p) => void onProgress?.(p), options);
+          modelUrl = baseUrl;
+          watchDevice(engine);
           onProgress?.({ phase: 'ready' });
           return { architecture: engine.config.architecture, vocabSize: engine.config.vocabSize, maxTokens: engine.maxTokens, hasChatTemplate: engine.tokenizer.hasChatTemplate, adapters: engine.adapterNames };
         } finally {
-          (onProgress as Partial<Record<typeof releaseProxy, () => void>> | undefined)?.[releaseProxy]?.();
+          release(onProgress);
         }
-      }),
+      });
+    },
 
     async chat(request, onToken) {
       const { adapter, requestId, ...chat } = request;
@@ -183,11 +261,21 @@ export function createEngineHost(open: EngineOpener): EngineHostApi {
         return live().adapterNames;
       }),
 
-    unload: () =>
-      serial(async () => {
+    unload: async () => {
+      await trainer.beforeUnload();
+      return serial(async () => {
         engine?.dispose();
         engine = null;
         models.clear();
-      }),
+      });
+    },
+
+    startTraining: (request, listener) => trainer.startTraining(request, keepListener(listener)),
+    pauseTraining: () => trainer.pauseTraining(),
+    resumeTraining: (listener) => trainer.resumeTraining(keepListener(listener)),
+    stopTraining: () => trainer.stopTraining(),
+    trainingStatus: () => trainer.trainingStatus(),
+    exportAdapter: (checkpoint) => trainer.exportAdapter(checkpoint),
+    mergeIntoWebLlm: (name, record) => trainer.mergeIntoWebLlm(name, record),
   };
 }

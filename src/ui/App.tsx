@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { MemoryStore, PersistenceState } from '../memory';
 import { OperationsFeed } from './components/OperationsFeed';
 import { useModelState } from './engines/model-host';
@@ -7,10 +7,12 @@ import { chosenModel, loadChoice } from './engines/webllm-choice';
 import { useGpuSupport } from './gpu-support';
 import { ChatPage } from './pages/ChatPage';
 import { DemoPage } from './pages/DemoPage';
+import { EvaluatePage } from './pages/EvaluatePage';
 import { MemoryPage } from './pages/MemoryPage';
 import { ModelsPage } from './pages/ModelsPage';
 import { NoWebGpuNotice } from './pages/NoWebGpuNotice';
 import { SettingsPage } from './pages/SettingsPage';
+import { TrainPage } from './pages/TrainPage';
 import { useRoute, type Page } from './router';
 import { useSettings } from './settings';
 
@@ -25,6 +27,8 @@ const NAV: { page: Page; label: string }[] = [
   { page: 'chat', label: 'Chat' },
   { page: 'memory', label: 'Memory' },
   { page: 'demo', label: 'Demo' },
+  { page: 'train', label: 'Train' },
+  { page: 'evaluate', label: 'Evaluate' },
   { page: 'models', label: 'Models' },
   { page: 'settings', label: 'Settings' },
 ];
@@ -39,6 +43,9 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
   const support = useGpuSupport(gpu);
   const [settings, updateSettings] = useSettings(store);
   const model = useModelState(engines.host);
+  // Train and Evaluate mount on first visit, then stay mounted while hidden so a run carries on.
+  const [visited, setVisited] = useState<ReadonlySet<Page>>(() => new Set([page]));
+  useEffect(() => setVisited((v) => (v.has(page) ? v : new Set([...v, page]))), [page]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = settings.theme;
@@ -56,7 +63,7 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
   }, [engines, support, settings]);
 
   const needsGpu = engines.choice.kind !== 'scripted';
-  const showNoGpu = support.state === 'missing' && needsGpu && (page === 'chat' || page === 'demo' || page === 'models');
+  const showNoGpu = support.state === 'missing' && needsGpu && (page === 'chat' || page === 'demo' || page === 'models' || page === 'train' || page === 'evaluate');
 
   return (
     <div className="app">
@@ -96,6 +103,16 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
         <div hidden={page !== 'demo'}>
           <DemoPage store={store} bankId={DEMO_BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
         </div>
+        {visited.has('train') && (
+          <div hidden={page !== 'train'}>
+            <TrainPage host={engines.host} choice={engines.choice} training={engines.training} noGpu={support.state === 'missing'} />
+          </div>
+        )}
+        {visited.has('evaluate') && (
+          <div hidden={page !== 'evaluate'}>
+            <EvaluatePage host={engines.host} evaluation={engines.evaluation} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
+          </div>
+        )}
         {page === 'memory' && (
           <div className="layout">
             <MemoryPage store={store} bankId={BANK} />

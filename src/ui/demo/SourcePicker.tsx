@@ -5,6 +5,14 @@ interface Props {
   disabled: boolean;
   chosen: LocomoConversation | null;
   onChoose: (conversation: LocomoConversation | null) => void;
+  /** The panel's heading (the demo replays one conversation; the evaluation takes a whole file). */
+  title?: string;
+  /** Offer a choice among the file's conversations (default true). */
+  pick?: boolean;
+  /** Hears every file loaded, with all its conversations. */
+  onLoaded?: (name: string, conversations: LocomoConversation[]) => void;
+  /** Keeps element ids unique when two pickers are mounted (the demo stays mounted while hidden). */
+  idPrefix?: string;
 }
 
 const SAMPLE_NAME = 'The sample conversation';
@@ -17,7 +25,7 @@ async function fetchText(url: string): Promise<string> {
 }
 
 /** Where the demo's conversation comes from: the sample shipped with the app, or LoCoMo from a file or URL. */
-export function SourcePicker({ disabled, chosen, onChoose }: Props) {
+export function SourcePicker({ disabled, chosen, onChoose, title = 'Conversation to replay', pick = true, onLoaded, idPrefix = '' }: Props) {
   const [loaded, setLoaded] = useState<{ name: string; conversations: LocomoConversation[] } | null>(null);
   const [url, setUrl] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
@@ -30,6 +38,7 @@ export function SourcePicker({ disabled, chosen, onChoose }: Props) {
       const conversations = parseLocomo(await text());
       if (conversations.length === 0) throw new Error(`${name} holds no conversations.`);
       setLoaded({ name, conversations });
+      onLoaded?.(name, conversations);
       onChoose(conversations[0]!);
     } catch (error) {
       setProblem((error as Error).message);
@@ -44,8 +53,8 @@ export function SourcePicker({ disabled, chosen, onChoose }: Props) {
   };
 
   return (
-    <section className="panel" aria-labelledby="source-title">
-      <h2 id="source-title">Conversation to replay</h2>
+    <section className="panel" aria-labelledby={`${idPrefix}source-title`}>
+      <h2 id={`${idPrefix}source-title`}>{title}</h2>
       <div className="row">
         <button type="button" disabled={disabled || busy} onClick={() => void take(SAMPLE_NAME, () => fetchText(SAMPLE_URL))}>
           Load the sample conversation
@@ -56,8 +65,8 @@ export function SourcePicker({ disabled, chosen, onChoose }: Props) {
         </label>
       </div>
       <form className="row" onSubmit={fromUrl}>
-        <label htmlFor="locomo-url">or from a URL</label>
-        <input id="locomo-url" type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…/locomo10.json" disabled={disabled || busy} />
+        <label htmlFor={`${idPrefix}locomo-url`}>or from a URL</label>
+        <input id={`${idPrefix}locomo-url`} type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…/locomo10.json" disabled={disabled || busy} />
         <button type="submit" disabled={disabled || busy || !url.trim()}>
           Load
         </button>
@@ -67,10 +76,10 @@ export function SourcePicker({ disabled, chosen, onChoose }: Props) {
           {problem}
         </p>
       )}
-      {loaded && loaded.conversations.length > 1 && (
+      {pick && loaded && loaded.conversations.length > 1 && (
         <div className="row">
-          <label htmlFor="demo-conversation">Conversation in {loaded.name}</label>
-          <select id="demo-conversation" value={chosen?.sampleId ?? ''} disabled={disabled} onChange={(e) => onChoose(loaded.conversations.find((c) => c.sampleId === e.target.value) ?? null)}>
+          <label htmlFor={`${idPrefix}demo-conversation`}>Conversation in {loaded.name}</label>
+          <select id={`${idPrefix}demo-conversation`} value={chosen?.sampleId ?? ''} disabled={disabled} onChange={(e) => onChoose(loaded.conversations.find((c) => c.sampleId === e.target.value) ?? null)}>
             {loaded.conversations.map((c) => (
               <option key={c.sampleId} value={c.sampleId}>
                 {c.sampleId}: {c.speakerA} & {c.speakerB}, {c.sessions.reduce((n, s) => n + s.turns.length, 0)} turns, {c.qa.length} questions
@@ -79,7 +88,7 @@ export function SourcePicker({ disabled, chosen, onChoose }: Props) {
           </select>
         </div>
       )}
-      {chosen && (
+      {pick && chosen && (
         <p className="muted small">
           {chosen.speakerA} and {chosen.speakerB}: {chosen.sessions.length} sessions, {chosen.qa.length} questions with gold answers.
           {loaded?.name === SAMPLE_NAME ? ' Written for this project.' : ' LoCoMo (Maharana et al., ACL 2024), CC BY-NC 4.0.'}

@@ -68,14 +68,19 @@ export class ModelHost {
     const generation = ++this.generation;
     await this.release();
     this.set({ status: 'loading', label, progress: null });
+    // A worker's progress callbacks travel on their own channel and may arrive after the load itself has
+    // resolved: once it has, a late "Ready" report must not put the state back to loading.
+    let settled = false;
     try {
       const model = await loader((progress) => {
-        if (generation === this.generation) this.set({ status: 'loading', label, progress });
+        if (!settled && generation === this.generation) this.set({ status: 'loading', label, progress });
       });
+      settled = true;
       if (generation !== this.generation) return void (await model.unload?.());
       this.loaded = model;
       this.set({ status: 'ready', label, model: new Serialised(model) });
     } catch (error) {
+      settled = true;
       if (generation === this.generation) this.set({ status: 'error', label, message: error instanceof Error ? error.message : String(error) });
     }
   }

@@ -1,5 +1,7 @@
 // What the composition root (main.tsx) hands the UI: the engines it may use, as plain interfaces, so the UI
 // never imports WebLLM, the local engine or storage itself.
+import type { EvalStore } from '../../eval/runner';
+import type { ExportedFile, MergeResult, StartTrainingRequest, TrainingListener, TrainingStatus } from '../../llm/trainer-host';
 import type { LoadProgress } from '../../llm/webllm-progress';
 import type { LoadedModel, ModelHost } from './model-host';
 
@@ -16,10 +18,39 @@ export interface WebLlmApi {
   deleteCached(modelId: string): Promise<void>;
 }
 
+/** The local engine's trainer (only with `?engine=local&model=URL`): runs in the engine worker. */
+export interface TrainingApi {
+  /** The model folder being trained (absolute URL). */
+  modelUrl: string;
+  start(request: StartTrainingRequest, listener: TrainingListener): Promise<TrainingStatus>;
+  pause(): Promise<TrainingStatus>;
+  resume(listener: TrainingListener): Promise<TrainingStatus>;
+  stop(): Promise<TrainingStatus>;
+  status(): Promise<TrainingStatus>;
+  /** PEFT files of the live run, or of a checkpoint. */
+  exportAdapter(checkpoint?: string): Promise<ExportedFile[]>;
+  /** Merges the adapter into the (MLC, WebLLM-prebuilt) base and installs it as a WebLLM custom model. */
+  merge(name: string): Promise<MergeResult>;
+  /** Loads the model again (after the GPU device was lost). */
+  reloadModel(): Promise<void>;
+}
+
+/** An evaluation's saved progress, which can be thrown away to start over. */
+export interface ResettableEvalStore extends EvalStore {
+  clear(): Promise<void>;
+}
+
+/** Where evaluations keep their progress (IndexedDB in the app), one store per run set-up. */
+export interface EvaluationApi {
+  openStore(runId: string): Promise<ResettableEvalStore>;
+}
+
 export interface Engines {
   choice: EngineChoice;
   host: ModelHost;
   webllm: WebLlmApi;
+  training?: TrainingApi;
+  evaluation?: EvaluationApi;
 }
 
 export function engineFromUrl(search: string): EngineChoice {

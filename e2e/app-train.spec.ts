@@ -1,0 +1,86 @@
+// The Train page on the real path: the app opened with the local engine on a tiny model (written here,
+// served by the dev server), a short GRPO run on the synthetic task in the engine worker (WebGPU on
+// SwiftShader), live metrics and charts, pause / resume, a checkpoint in IndexedDB, and the adapter
+// exported as PEFT files. A reload then finds the run again through its latest checkpoint.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { makeTinyModel } from '../src/model/tiny';
+import { shoot } from './app-helpers';
+
+const MODEL_DIR = 'tmp/e2e-models/tiny-qwen2-hf';
+const MODEL_URL = `/${MODEL_DIR}/`;
+
+test.beforeAll(async () => {
+  await rm(MODEL_DIR, { recursive: true, force: true });
+  await mkdir(MODEL_DIR, { recursive: true });
+  for (const [name, bytes] of makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 })) await writeFile(join(MODEL_DIR, name), bytes);
+});
+
+test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpoints, PEFT export', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  await page.goto(`/?engine=local&model=${encodeURIComponent(MODEL_URL)}#/train`);
+  await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
+  await expect(page.getByText('Training runs on our own WebGPU engine with the model at')).toBeVisible();
+  await expect(page.getByRole('option', { name: 'LoCoMo memory manager (coming)' })).toBeDisabled();
+
+  // The documented defaults, then a small run.
+  await expect(page.getByLabel('Group size G')).toHaveValue('8');
+  await expect(page.getByLabel('Clip ε')).toHaveValue('0.2');
+  await expect(page.getByLabel('KL weight β')).toHaveValue('0.04');
+  await expect(page.getByLabel('LoRA rank r')).toHaveValue('16');
+  await expect(page.getByLabel('LoRA alpha')).toHaveValue('32');
+  await page.getByLabel('Algorithm').selectOption('grpo');
+  await page.getByLabel('Steps', { exact: true }).fill('3');
+  await page.getByLabel('Prompts per step').fill('4'); // one prompt per operation
+  await page.getByLabel('Group size G').fill('4');
+  await page.getByLabel('Learning rate').fill('0.005');
+  await page.getByLabel('LoRA rank r').fill('4');
+  await page.getByLabel('LoRA alpha').fill('8');
+  await page.getByLabel('Checkpoint every').fill('1');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  // Pause as soon as the first step is in: the run stops after the step under way, with a checkpoint.
+  const state = page.locator('.run-state');
+  await expect(state).toContainText(/step [12] of 3/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(state).toContainText('Paused');
+  const checkpoints = page.getByRole('list', { name: 'Checkpoints' });
+  await expect(checkpoints.getByRole('listitem').first()).toContainText(/Step [12] of 3/);
+  await expect(page.getByRole('figure').filter({ hasText: 'Reward (mean ± std)' })).toContainText(/\d\.\d\d at step [12]/);
+
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(state).toContainText('Finished · step 3 of 3', { timeout: 60_000 });
+  await expect(page.getByRole('progressbar', { name: 'Training progress' })).toHaveAttribute('value', '3');
+  for (const title of ['Reward (mean ± std)', 'KL to the base model', 'Loss', 'Tokens per second']) {
+    const chart = page.getByRole('figure').filter({ hasText: title });
+    await expect(chart).toContainText('at step 3');
+    await expect(chart.locator('canvas')).toHaveCount(1);
+  }
+  await expect(page.getByRole('definition').filter({ hasText: 'tokens/s' })).toBeVisible();
+  await expect(checkpoints.getByRole('listitem').first()).toContainText('Step 3 of 3');
+
+  // Export: the two PEFT files, offered as downloads.
+  await page.getByRole('button', { name: 'Export PEFT adapter' }).click();
+  const names: string[] = [];
+  for (const file of ['adapter_config.json', 'adapter_model.safetensors']) {
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: `Download ${file}` }).click();
+    names.push((await download).suggestedFilename());
+  }
+  expect(names).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  // A Hugging Face base cannot be merged into WebLLM: the page says what to do instead.
+  await page.getByRole('button', { name: 'Merge into WebLLM' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Merging into WebLLM needs an MLC base model' })).toBeVisible();
+
+  await shoot(page, testInfo, 'train-light');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shoot(page, testInfo, 'train-dark-phone');
+
+  // After a reload the run is found again from its checkpoint in IndexedDB, with its history.
+  await page.reload();
+  await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
+  await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
+  await expect(page.getByRole('figure').filter({ hasText: 'Loss' })).toContainText('at step 3');
+});

@@ -1,0 +1,359 @@
+// The trainer as the engine worker runs it (src/llm/engine-host.ts delegates here): start / pause / resume /
+// stop a run of src/train's Trainer on the loaded engine, stream each step's metrics, checkpoint to a
+// CheckpointStorage (IndexedDB in the browser) every N steps and on pause / stop / finish, resume from
+// the latest checkpoint (after a reload or a lost GPU device), export the adapter as PEFT files, and merge
+// it into an MLC base installed as a WebLLM custom model.
+// Each step runs as one job of the host's GPU queue, so a chat request waits at most one step.
+
+import type { ModelRecord } from '@mlc-ai/web-llm';
+import type { Engine } from '../model/engine';
+import { loadModel } from '../model/load';
+import type { HostLoraAdapter } from '../model/lora';
+import { writePeftAdapter } from '../model/peft';
+import type { ModelSource } from '../model/source';
+import { decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint, type Checkpoint, type CheckpointStorage } from '../train/checkpoint';
+import { mergeLora, writeMergedMlcModel } from '../train/merge';
+import type { TaskExample, TrainingTask } from '../train/task';
+import { syntheticTask } from '../train/tasks/synthetic';
+import { Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
+import { customModelRecord, installIntoWebLlmCache } from './webllm-custom-model';
+
+/** The tasks a run can train on (the LoCoMo manager / answer tasks come later). */
+export const TRAINING_TASKS = { synthetic: syntheticTask } as const;
+export type TrainingTaskName = keyof typeof TRAINING_TASKS;
+
+export interface StartTrainingRequest {
+  task: TrainingTaskName;
+  options: TrainerOptions;
+  /** Save a checkpoint every N steps (and always on pause, stop and at the end). */
+  checkpointEvery: number;
+}
+
+export type TrainingState = 'idle' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'device-lost';
+
+export interface CheckpointInfo {
+  name: string;
+  step: number;
+}
+
+export interface TrainingStatus {
+  state: TrainingState;
+  /** Steps completed by the run (live, or as of the latest checkpoint). */
+  step: number;
+  totalSteps: number;
+  task: string | null;
+  algorithm: Algorithm | null;
+  config: TrainerConfig | null;
+  /** Every step's metrics so far (from the latest checkpoint after a reload). */
+  history: StepMetrics[];
+  /** This model's checkpoints, oldest first. */
+  checkpoints: CheckpointInfo[];
+  /** resume() would continue (a paused run, or a checkpoint short of its planned steps). */
+  canResume: boolean;
+  /** What went wrong, or what to do next. */
+  message: string | null;
+  /** The loaded model's format (merging into WebLLM needs an MLC base). */
+  modelFormat: 'hf' | 'mlc' | null;
+}
+
+export type TrainingEvent = { type: 'step'; metrics: StepMetrics } | { type: 'status'; status: TrainingStatus };
+
+export type TrainingListener = (event: TrainingEvent) => void;
+
+export interface ExportedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface MergeResult {
+  name: string;
+  files: string[];
+  bytes: number;
+}
+
+export interface TrainerHostApi {
+  startTraining(request: StartTrainingRequest, listener?: TrainingListener): Promise<TrainingStatus>;
+  /** Stops after the step under way and saves a checkpoint; resolves once paused. */
+  pauseTraining(): Promise<TrainingStatus>;
+  /** Continues a paused run, or the latest checkpoint's run (after a reload or a device loss). */
+  resumeTraining(listener?: TrainingListener): Promise<TrainingStatus>;
+  /** Ends the run after the step under way, with a checkpoint; the adapter stays for export. */
+  stopTraining(): Promise<TrainingStatus>;
+  trainingStatus(): Promise<TrainingStatus>;
+  /** The trained adapter as PEFT files: the live run's, else the named (or latest) checkpoint's. */
+  exportAdapter(checkpoint?: string): Promise<ExportedFile[]>;
+  /**
+   * Merges the adapter into the loaded MLC base and installs it in WebLLM's cache under `name`, with the
+   * base's prebuilt WebLLM record (null when the base is not a prebuilt model: then it says what to do).
+   */
+  mergeIntoWebLlm(name: string, baseRecord: ModelRecord | null): Promise<MergeResult>;
+}
+
+/** What the trainer host needs from the engine host. */
+export interface TrainerHostDeps {
+  /** The loaded engine (throws when none is). */
+  engine(): Engine;
+  /** URL of the loaded model's folder (names its checkpoints, and is the PEFT base_model). */
+  modelUrl(): string;
+  /** The model folder as a ModelSource (the merge reads the base's files again). */
+  modelSource(): ModelSource;
+  /** Runs one GPU job after the ones queued before it. */
+  serial<T>(job: () => Promise<T>): Promise<T>;
+  /** The checkpoint storage of a model (one per model URL). */
+  storage(modelUrl: string): Promise<CheckpointStorage & { remove(name: string): Promise<void> }>;
+}
+
+/** How many checkpoints of a model are kept (each holds the adapter and two AdamW moments). */
+const KEEP_CHECKPOINTS = 3;
+
+const stepOf = (name: string): number => Number(/^step-(\d+)\.ckpt$/.exec(name)?.[1] ?? NaN);
+
+export interface TrainerHost extends TrainerHostApi {
+  /** The GPU device is gone: the run's GPU state is lost; its last checkpoint is not. */
+  deviceLost(reason: string): void;
+  /** The model is being unloaded or replaced: stop the run (with a checkpoint) first. */
+  beforeUnload(): Promise<void>;
+}
+
+export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
+  let trainer: Trainer<TaskExample> | null = null;
+  let every = 10;
+  let state: TrainingState = 'idle';
+  let message: string | null = null;
+  let listener: TrainingListener | undefined;
+  let request: 'pause' | 'stop' | null = null;
+  let loop: Promise<void> | null = null;
+  /** Bumped by a device loss, so a loop still awaiting a dead step ends quietly. */
+  let epoch = 0;
+
+  const emit = (event: TrainingEvent): void => {
+    try {
+      void Promise.resolve(listener?.(event)).catch(() => undefined);
+    } catch {
+      // A listener from a closed page: training carries on.
+    }
+  };
+
+  const checkpoints = async (): Promise<CheckpointInfo[]> => {
+    const names = (await (await deps.storage(deps.modelUrl())).list()).filter((n) => Number.isFinite(stepOf(n))).sort();
+    return names.map((name) => ({ name, step: stepOf(name) }));
+  };
+
+  const latest = async (): Promise<Checkpoint | null> => {
+    const storage = await deps.storage(deps.modelUrl());
+    const name = await latestCheckpoint(storage);
+    return name ? decodeCheckpoint(await storage.load(name), name) : null;
+  };
+
+  const status = async (): Promise<TrainingStatus> => {
+    const list = await checkpoints().catch(() => []);
+    let format: TrainingStatus['modelFormat'] = null;
+    try {
+      format = deps.engine().format ?? null;
+    } catch {
+      format = null;
+    }
+    const base = { state, message, checkpoints: list, modelFormat: format };
+    if (trainer) {
+      const c = trainer.config;
+      const canResume = (state === 'paused' || state === 'stopped' || state === 'failed') && trainer.stepsDone < c.totalSteps;
+      return { ...base, step: trainer.stepsDone, totalSteps: c.totalSteps, task: trainer.task.name, algorithm: c.algorithm, config: c, history: [...trainer.history], canResume };
+    }
+    const ck = list.length ? await latest().catch(() => null) : null;
+    if (!ck) return { ...base, step: 0, totalSteps: 0, task: null, algorithm: null, config: null, history: [], canResume: false };
+    return { ...base, step: ck.step, totalSteps: ck.config.totalSteps, task: ck.task, algorithm: ck.config.algorithm, config: ck.config, history: ck.history, canResume: ck.step < ck.config.totalSteps };
+  };
+
+  const announce = async (): Promise<TrainingStatus> => {
+    const s = await status();
+    emit({ type: 'status', status: s });
+    return s;
+  };
+
+  const checkpoint = async (t: Trainer<TaskExample>): Promise<void> => {
+    const storage = await deps.storage(deps.modelUrl());
+    await deps.serial(() => saveCheckpoint(storage, t));
+    const names = (await storage.list()).filter((n) => Number.isFinite(stepOf(n))).sort();
+    for (const old of names.slice(0, Math.max(0, names.length - KEEP_CHECKPOINTS))) await storage.remove(old);
+  };
+
+  /** Replaces the engine's adapter of that name (a previous run's) so a new Trainer can add its own. */
+  const freeAdapter = (engine: Engine, name: string): void => {
+    if (engine.adapterNames.includes(name)) engine.removeAdapter(name);
+  };
+
+  const run = (t: Trainer<TaskExample>): void => {
+    const myEpoch = epoch;
+    request = null;
+    state = 'running';
+    message = null;
+    loop = (async () => {
+      let savedAt = -1;
+      try {
+        void announce();
+        while (t.stepsDone < t.config.totalSteps && request === null) {
+          const metrics = await deps.serial(() => t.step());
+          if (myEpoch !== epoch) return;
+          emit({ type: 'step', metrics });
+          if (metrics.step % every === 0 && metrics.step < t.config.totalSteps) {
+            await checkpoint(t);
+            savedAt = metrics.step;
+            await announce();
+          }
+        }
+        if (savedAt !== t.stepsDone) await checkpoint(t);
+        state = request === 'pause' ? 'paused' : request === 'stop' ? 'stopped' : 'finished';
+        message = state === 'finished' ? `Finished ${t.stepsDone} steps. Export the adapter below.` : null;
+      } catch (error) {
+        if (myEpoch !== epoch) return;
+        state = 'failed';
+        message = `Training stopped: ${error instanceof Error ? error.message : String(error)}. The last checkpoint is kept; resume from it when the problem is fixed.`;
+      } finally {
+        if (myEpoch === epoch) {
+          request = null;
+          loop = null;
+          await announce();
+        }
+      }
+    })();
+  };
+
+  const setListener = (l: TrainingListener | undefined): void => {
+    if (l) listener = l;
+  };
+
+  const busy = (): boolean => state === 'running' || state === 'pausing' || state === 'stopping';
+
+  const adapterForExport = async (name: string | undefined): Promise<{ adapter: HostLoraAdapter; step: number }> => {
+    if (trainer && name === undefined) {
+      const t = trainer;
+      return { adapter: await deps.serial(() => t.downloadAdapter()), step: t.stepsDone };
+    }
+    const storage = await deps.storage(deps.modelUrl());
+    const chosen = name ?? (await latestCheckpoint(storage));
+    if (!chosen) throw new Error('There is nothing to export yet: start a training run first.');
+    const ck = decodeCheckpoint(await storage.load(chosen), chosen);
+    return { adapter: ck.adapter, step: ck.step };
+  };
+
+  return {
+    async startTraining(req, l) {
+      if (busy()) throw new Error('A training run is under way: pause or stop it before starting another.');
+      const makeTask = TRAINING_TASKS[req.task];
+      if (!makeTask) throw new Error(`Unknown training task "${req.task}"; available: ${Object.keys(TRAINING_TASKS).join(', ')}.`);
+      setListener(l);
+      every = Math.max(1, Math.floor(req.checkpointEvery));
+      const engine = deps.engine();
+      const storage = await deps.storage(deps.modelUrl());
+      // A new run replaces this model's previous run: its checkpoints would otherwise mix with ours.
+      for (const { name } of await checkpoints()) await storage.remove(name);
+      const created = await deps.serial(async () => {
+        trainer?.dispose();
+        trainer = null;
+        freeAdapter(engine, req.options.adapterName ?? 'train');
+        return new Trainer<TaskExample>(engine, req.options, makeTask());
+      });
+      trainer = created;
+      run(created);
+      return status();
+    },
+
+    async pauseTraining() {
+      if (state === 'running') {
+        request = 'pause';
+        state = 'pausing';
+        void announce();
+      }
+      await loop;
+      return status();
+    },
+
+    async resumeTraining(l) {
+      if (busy()) throw new Error('The run is already going.');
+      setListener(l);
+      if (trainer && trainer.stepsDone < trainer.config.totalSteps) {
+        run(trainer);
+        return status();
+      }
+      const ck = await latest();
+      if (!ck) throw new Error('There is no checkpoint to resume from: start a run first.');
+      if (ck.step >= ck.config.totalSteps) throw new Error(`The run in the latest checkpoint finished all its ${ck.config.totalSteps} steps; start a new run to train more.`);
+      const makeTask = TRAINING_TASKS[ck.task as TrainingTaskName];
+      if (!makeTask) throw new Error(`The checkpoint was trained on task "${ck.task}", which this version does not have.`);
+      const engine = deps.engine();
+      const resumed = await deps.serial(async () => {
+        trainer?.dispose();
+        trainer = null;
+        freeAdapter(engine, ck.config.adapterName);
+        return resumeTrainer<TaskExample>(engine, ck, makeTask());
+      });
+      trainer = resumed;
+      run(resumed);
+      return status();
+    },
+
+    async stopTraining() {
+      if (state === 'running' || state === 'pausing') {
+        request = 'stop';
+        state = 'stopping';
+        void announce();
+        await loop;
+      } else if (state === 'paused') {
+        state = 'stopped';
+      }
+      return announce();
+    },
+
+    trainingStatus: () => status(),
+
+    async exportAdapter(name) {
+      const engine = deps.engine();
+      const { adapter } = await adapterForExport(name);
+      const files = writePeftAdapter(adapter, engine.config, { baseModel: deps.modelUrl() });
+      return [...files].map(([file, bytes]) => ({ name: file, bytes }));
+    },
+
+    async mergeIntoWebLlm(name, baseRecord) {
+      const engine = deps.engine();
+      if (engine.format !== 'mlc') {
+        throw new Error(
+          'Merging into WebLLM needs an MLC base model (mlc-chat-config.json, tensor-cache.json): WebLLM runs MLC builds only. This model is a Hugging Face folder: download the PEFT adapter instead, ' +
+            'merge it with PEFT (merge_and_unload) and convert the result with mlc_llm; or train on the MLC build of the same model.',
+        );
+      }
+      if (!baseRecord) {
+        throw new Error(
+          `${deps.modelUrl()} is not one of WebLLM's prebuilt models, so there is no model library (.wasm) to run a merge of it. ` +
+            'Train on the base loaded from its Hugging Face address (e.g. ?engine=local&model=https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC/resolve/main/), or download the PEFT adapter instead.',
+        );
+      }
+      const { adapter, step } = await adapterForExport(undefined);
+      const source = deps.modelSource();
+      const base = await loadModel(source);
+      const merged = mergeLora(base.weights, base.config, adapter);
+      const files = await writeMergedMlcModel(source, merged, name, { note: { base: deps.modelUrl(), step } });
+      const entry = await installIntoWebLlmCache(files, customModelRecord(baseRecord, name));
+      return { name: entry.name, files: entry.files, bytes: entry.bytes };
+    },
+
+    deviceLost(reason) {
+      epoch++;
+      trainer = null; // its GPU tensors went with the device
+      loop = null;
+      request = null;
+      state = 'device-lost';
+      message = `The GPU stopped responding (${reason}), so training stopped. The last checkpoint is safe in this browser: reload the model, then resume from it.`;
+      void announce();
+    },
+
+    async beforeUnload() {
+      if (busy()) {
+        request = 'stop';
+        await loop;
+      }
+      trainer?.dispose();
+      trainer = null;
+      if (state !== 'device-lost') state = 'idle';
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { useState, type FormEvent } from 'react';
+import { ModelNotice } from '../components/ModelNotice';
+import { useModelState, type ModelHost } from '../engines/model-host';
+import type { EngineChoice, TrainingApi } from '../engines/services';
+import { CheckpointList } from '../train/CheckpointList';
+import { ExportPanel, useDownloadLinks } from '../train/ExportPanel';
+import { initialSettings, toRequest } from '../train/form';
+import { RunPanel } from '../train/RunPanel';
+import { TrainingCharts } from '../train/TrainingCharts';
+import { TrainSetup } from '../train/TrainSetup';
+import { useTraining } from '../train/useTraining';
+
+interface Props {
+  host: ModelHost;
+  choice: EngineChoice;
+  training: TrainingApi | undefined;
+  noGpu: boolean;
+}
+
+/** Training a LoRA adapter on the local engine: settings, live charts, checkpoints and export. */
+export function TrainPage({ host, choice, training, noGpu }: Props) {
+  const model = useModelState(host);
+  const ready = model.status === 'ready' && training !== undefined;
+  const run = useTraining(training, ready);
+  const [settings, setSettings] = useState(initialSettings);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [links, setLinks] = useDownloadLinks();
+  const [linksLabel, setLinksLabel] = useState<string | null>(null);
+  const state = run.status?.state ?? 'idle';
+  const active = state === 'running' || state === 'pausing' || state === 'stopping';
+  const latest = run.history.at(-1);
+  const hasAdapter = (run.status?.checkpoints.length ?? 0) > 0 || run.history.length > 0;
+
+  const start = () => {
+    const parsed = toRequest(settings);
+    if ('problem' in parsed) return setProblem(parsed.problem);
+    setProblem(null);
+    void run.start(parsed.request);
+  };
+
+  const exportPeft = async (checkpoint?: string) => {
+    if (!training) return;
+    try {
+      const files = await training.exportAdapter(checkpoint);
+      setLinks(files);
+      setLinksLabel(checkpoint ? `checkpoint step ${Number(/\d+/.exec(checkpoint)?.[0] ?? 0)}` : `step ${latest?.step ?? run.status?.step ?? 0}`);
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
+
+  const merge = async (name: string) => {
+    if (!training) throw new Error('Training needs the local engine.');
+    const result = await training.merge(name);
+    return `Installed "${result.name}" in WebLLM's cache (${result.files.length} files, ${(result.bytes / 1e6).toFixed(1)} MB). Open the app without ?engine=local to run it with WebLLM.`;
+  };
+
+  const folder = training?.modelUrl.replace(/\/+$/, '').split('/').at(-1) ?? 'model';
+  return (
+    <div className="page train-page">
+      <section className="panel intro">
+        <h2>Train: teach the model to manage memory</h2>
+        <p className="muted">
+          Reinforcement learning on this computer&rsquo;s GPU: the model tries several answers to each prompt, gets a reward for the right memory operation, and a small LoRA adapter
+          learns from the comparison. Nothing leaves the browser; checkpoints are kept here so a run can continue after a reload.
+        </p>
+      </section>
+      <ModelSection choice={choice} training={training} />
+      {training && <ModelNotice state={model} noGpu={noGpu} />}
+      <section className="panel" aria-labelledby="train-setup-title">
+        <h2 id="train-setup-title">Run</h2>
+        <TrainSetup settings={settings} onChange={setSettings} disabled={active || run.busy || !training} />
+        {(problem ?? run.error) && (
+          <p role="alert" className="notice error">
+            {problem ?? run.error}
+          </p>
+        )}
+        <RunPanel
+          status={run.status}
+          latest={latest}
+          busy={run.busy}
+          ready={ready}
+          onStart={start}
+          onPause={() => void run.pause()}
+          onResume={() => void run.resume()}
+          onStop={() => void run.stop()}
+          onRecover={() => void run.recover()}
+        />
+      </section>
+      <section className="panel" aria-labelledby="train-charts-title">
+        <h2 id="train-charts-title">Progress</h2>
+        <TrainingCharts history={run.history} />
+      </section>
+      <div className="two-columns">
+        <section className="panel" aria-labelledby="train-checkpoints-title">
+          <h2 id="train-checkpoints-title">Checkpoints</h2>
+          <CheckpointList checkpoints={run.status?.checkpoints ?? []} totalSteps={run.status?.totalSteps ?? 0} busy={run.busy || !ready} onExport={(name) => void exportPeft(name)} />
+        </section>
+        <section className="panel" aria-labelledby="train-export-title">
+          <h2 id="train-export-title">Use the adapter</h2>
+          <ExportPanel
+            links={links}
+            linksLabel={linksLabel}
+            canExport={ready && hasAdapter}
+            busy={run.busy}
+            modelFormat={run.status?.modelFormat ?? null}
+            defaultName={`${folder}-memory-r1-step-${latest?.step ?? run.status?.step ?? 0}`.replace(/[^A-Za-z0-9._-]/g, '-')}
+            onExport={() => void exportPeft()}
+            onMerge={merge}
+          />
+        </section>
+      </div>
+    </div>
+  );
+}
+
+/** Which model trains: the local engine's; without it, how to open the app with one. */
+function ModelSection({ choice, training }: { choice: EngineChoice; training: TrainingApi | undefined }) {
+  const [url, setUrl] = useState('');
+  const open = (event: FormEvent) => {
+    event.preventDefault();
+    const target = new URL(window.location.href);
+    target.search = `?engine=local&model=${encodeURIComponent(url.trim())}`;
+    target.hash = '#/train';
+    window.location.assign(target.href);
+  };
+  return (
+    <section className="panel" aria-labelledby="train-model-title">
+      <h2 id="train-model-title">Model</h2>
+      {training ? (
+        <p>
+          Training runs on our own WebGPU engine with the model at <code className="url">{training.modelUrl}</code>.
+        </p>
+      ) : (
+        <p>
+          Training runs on our own WebGPU engine{choice.kind === 'local' ? '' : `, not ${choice.kind === 'webllm' ? 'WebLLM' : 'scripted replies'}`}. Open the app with{' '}
+          <code>?engine=local&amp;model=URL</code>, where URL is a Hugging Face or MLC model folder (for example{' '}
+          <code className="url">https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC/resolve/main/</code>), or enter it here.
+        </p>
+      )}
+      <form className="row" onSubmit={open}>
+        <label htmlFor="train-model-url">{training ? 'Train another model' : 'Model folder URL'}</label>
+        <input id="train-model-url" type="text" inputMode="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://…/resolve/main/" spellCheck={false} />
+        <button type="submit" disabled={!url.trim()}>
+          Open with this model
+        </button>
+      </form>
+    </section>
+  );
+}

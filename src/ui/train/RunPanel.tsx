@@ -1,0 +1,103 @@
+// The run's controls and where it stands: start / pause / resume / stop, the step count with its ETA,
+// and the latest step's numbers.
+import type { TrainingStatus } from '../../llm/trainer-host';
+import type { StepMetrics } from '../../train/trainer';
+import { formatSeconds } from '../format';
+
+interface Props {
+  status: TrainingStatus | null;
+  latest: StepMetrics | undefined;
+  busy: boolean;
+  /** A model is loaded and a run can start. */
+  ready: boolean;
+  onStart: () => void;
+  onPause: () => void;
+  onResume: () => void;
+  onStop: () => void;
+  onRecover: () => void;
+}
+
+const STATE_TEXT: Record<TrainingStatus['state'], string> = {
+  idle: 'Not running',
+  running: 'Training',
+  pausing: 'Pausing after this step…',
+  paused: 'Paused',
+  stopping: 'Stopping after this step…',
+  stopped: 'Stopped',
+  finished: 'Finished',
+  failed: 'Stopped by an error',
+  'device-lost': 'GPU lost',
+};
+
+const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+
+export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResume, onStop, onRecover }: Props) {
+  const state = status?.state ?? 'idle';
+  const active = state === 'running' || state === 'pausing' || state === 'stopping';
+  const total = status?.totalSteps ?? 0;
+  const step = latest?.step ?? status?.step ?? 0;
+  const hasRun = (status?.checkpoints.length ?? 0) > 0 || (status?.history.length ?? 0) > 0;
+  return (
+    <>
+      <div className="row run-controls">
+        {!active && (
+          <button type="button" className="primary" disabled={!ready || busy} onClick={onStart}>
+            {hasRun ? 'Start a new run' : 'Start training'}
+          </button>
+        )}
+        {state === 'running' && (
+          <button type="button" disabled={busy} onClick={onPause}>
+            Pause
+          </button>
+        )}
+        {!active && status?.canResume && state !== 'device-lost' && (
+          <button type="button" disabled={!ready || busy} onClick={onResume}>
+            Resume
+          </button>
+        )}
+        {state === 'device-lost' && (
+          <button type="button" className="primary" disabled={busy} onClick={onRecover}>
+            Reload the model and resume
+          </button>
+        )}
+        {(state === 'running' || state === 'paused') && (
+          <button type="button" className="danger" disabled={busy} onClick={onStop}>
+            Stop
+          </button>
+        )}
+      </div>
+      {hasRun && !active && <p className="muted small">A new run replaces this model&rsquo;s saved checkpoints.</p>}
+      <p role="status" className="run-state">
+        <strong>{STATE_TEXT[state]}</strong>
+        {total > 0 && ` · step ${step} of ${total}`}
+        {active && latest && ` · ${latest.seconds.toFixed(1)} s per step · about ${formatSeconds(latest.etaSeconds)} left`}
+      </p>
+      {total > 0 && <progress className="replay-progress" max={total} value={step} aria-label="Training progress" />}
+      {status?.message && (
+        <p role={state === 'failed' || state === 'device-lost' ? 'alert' : undefined} className={`notice ${state === 'failed' || state === 'device-lost' ? 'error' : 'info'}`}>
+          {status.message}
+        </p>
+      )}
+      {latest && (
+        <dl className="facts step-facts" aria-label="Latest step">
+          <dt>Reward</dt>
+          <dd>{latest.rewardMean === null ? '– (SFT)' : `${num(latest.rewardMean, 3)} ± ${num(latest.rewardStd, 3)}`}</dd>
+          <dt>KL</dt>
+          <dd>{num(latest.kl, 4)}</dd>
+          <dt>Loss</dt>
+          <dd>{num(latest.loss, 4)}</dd>
+          <dt>Clipped</dt>
+          <dd>{(latest.clipFraction * 100).toFixed(1)} % of tokens</dd>
+          <dt>Grad norm</dt>
+          <dd>{num(latest.gradNorm, 3)}</dd>
+          <dt>Skipped</dt>
+          <dd>{latest.skippedSteps} updates (non-finite gradients)</dd>
+          <dt>Throughput</dt>
+          <dd>{latest.tokensPerSecond.toFixed(0)} tokens/s</dd>
+          <dt>Time left</dt>
+          <dd>{formatSeconds(latest.etaSeconds)}</dd>
+        </dl>
+      )}
+    </>
+  );
+}

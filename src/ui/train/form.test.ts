@@ -1,0 +1,31 @@
+// The Train page shows the trainer's documented defaults without importing the trainer: they must agree.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRAINER } from '../../train/trainer';
+import { DEFAULTS, initialSettings, toRequest } from './form';
+
+describe('Train page settings', () => {
+  it('start from the trainer defaults', () => {
+    const d = DEFAULT_TRAINER;
+    expect(DEFAULTS).toMatchObject({
+      steps: d.totalSteps,
+      promptsPerStep: d.promptsPerStep,
+      groupSize: d.groupSize,
+      lr: d.optimizer.lr,
+      epsilon: d.grpo.epsilonLow,
+      beta: d.grpo.beta,
+      rank: d.lora.rank,
+      alpha: d.lora.alpha,
+      temperature: d.temperature,
+      seed: d.seed,
+    });
+  });
+
+  it('name the field that is wrong', () => {
+    const settings = initialSettings();
+    settings.values.groupSize = '2.5';
+    expect(toRequest(settings)).toEqual({ problem: 'Group size G: enter a whole number.' });
+    settings.values.groupSize = '4';
+    settings.values.lr = '0';
+    expect(toRequest(settings)).toEqual({ problem: 'Learning rate: must be above 0.' });
+  });
+});

@@ -1,0 +1,93 @@
+// The Train page's settings: the documented defaults (defaults.test.ts checks them against the
+// trainer's own DEFAULT_TRAINER, which the UI does not import: it would pull the GPU code into the page),
+// their help texts, and the request they make.
+import type { StartTrainingRequest } from '../../llm/trainer-host';
+import type { Algorithm } from '../../train/trainer';
+
+export const FIELDS = ['steps', 'promptsPerStep', 'groupSize', 'lr', 'epsilon', 'beta', 'rank', 'alpha', 'temperature', 'seed', 'checkpointEvery'] as const;
+export type Field = (typeof FIELDS)[number];
+
+export interface TrainSettings {
+  algorithm: Algorithm;
+  /** As typed: parsed and checked when a run starts. */
+  values: Record<Field, string>;
+}
+
+export const DEFAULTS: Record<Field, number> = {
+  steps: 100,
+  promptsPerStep: 4,
+  groupSize: 8,
+  lr: 1e-4,
+  epsilon: 0.2,
+  beta: 0.04,
+  rank: 16,
+  alpha: 32,
+  temperature: 1,
+  seed: 0,
+  checkpointEvery: 10,
+};
+
+interface FieldSpec {
+  label: string;
+  help: string;
+  integer: boolean;
+  min: number;
+  /** Which algorithms use it (all when absent). */
+  only?: Algorithm[];
+}
+
+export const FIELD_SPECS: Record<Field, FieldSpec> = {
+  steps: { label: 'Steps', help: 'Optimiser steps in the run; the ETA and the checkpoints count them.', integer: true, min: 1 },
+  promptsPerStep: { label: 'Prompts per step', help: 'Different prompts sampled for each step (P).', integer: true, min: 1 },
+  groupSize: { label: 'Group size G', help: 'Completions sampled per prompt; GRPO scores each against its group’s mean. 8 as in the paper.', integer: true, min: 2, only: ['grpo', 'ppo'] },
+  lr: { label: 'Learning rate', help: 'Peak AdamW learning rate. 1e-4 suits real models; tiny test models learn at about 5e-3.', integer: false, min: 0 },
+  epsilon: { label: 'Clip ε', help: 'How far one update may move a token’s probability ratio from 1 (0.2).', integer: false, min: 0, only: ['grpo', 'ppo'] },
+  beta: { label: 'KL weight β', help: 'Pull towards the base model (0.04); 0 skips the reference pass and is faster.', integer: false, min: 0, only: ['grpo', 'ppo'] },
+  rank: { label: 'LoRA rank r', help: 'Size of the adapter on every projection (16).', integer: true, min: 1 },
+  alpha: { label: 'LoRA alpha', help: 'Scales the adapter’s update by alpha / r (32).', integer: false, min: 0 },
+  temperature: { label: 'Temperature', help: 'Sampling temperature of the rollouts (1 explores; lower exploits).', integer: false, min: 0.01, only: ['grpo', 'ppo'] },
+  seed: { label: 'Seed', help: 'Fixes the adapter’s start and the samples, so a resumed run continues exactly.', integer: true, min: 0 },
+  checkpointEvery: { label: 'Checkpoint every', help: 'Steps between checkpoints in this browser (also saved on pause and stop).', integer: true, min: 1 },
+};
+
+export const ALGORITHMS: { value: Algorithm; label: string; help: string }[] = [
+  { value: 'grpo', label: 'GRPO', help: 'Group-relative policy optimisation: rewards compared within each group of G samples; no value model.' },
+  { value: 'ppo', label: 'PPO', help: 'Proximal policy optimisation with a small value head and GAE.' },
+  { value: 'sft', label: 'SFT', help: 'Supervised fine-tuning on the task’s reference answers (no rewards).' },
+];
+
+export function initialSettings(): TrainSettings {
+  return { algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, String(DEFAULTS[f])])) as Record<Field, string> };
+}
+
+/** The run request, or the first problem with the settings (naming the field and what it needs). */
+export function toRequest(settings: TrainSettings): { request: StartTrainingRequest } | { problem: string } {
+  const n = {} as Record<Field, number>;
+  for (const field of FIELDS) {
+    const spec = FIELD_SPECS[field];
+    const text = settings.values[field].trim();
+    const value = Number(text);
+    if (text === '' || !Number.isFinite(value)) return { problem: `${spec.label}: enter a number.` };
+    if (spec.integer && !Number.isInteger(value)) return { problem: `${spec.label}: enter a whole number.` };
+    if (value < spec.min || (field === 'lr' && value === 0)) return { problem: `${spec.label}: must be ${field === 'lr' ? 'above 0' : `at least ${spec.min}`}.` };
+    n[field] = value;
+  }
+  return {
+    request: {
+      task: 'synthetic',
+      checkpointEvery: n.checkpointEvery,
+      options: {
+        algorithm: settings.algorithm,
+        totalSteps: n.steps,
+        promptsPerStep: n.promptsPerStep,
+        groupSize: settings.algorithm === 'sft' ? 1 : n.groupSize,
+        temperature: n.temperature,
+        seed: n.seed,
+        grpo: { epsilonLow: n.epsilon, epsilonHigh: n.epsilon, beta: n.beta },
+        ppo: { epsilon: n.epsilon, klCoefficient: n.beta },
+        lora: { rank: n.rank, alpha: n.alpha },
+        optimizer: { lr: n.lr },
+      },
+    },
+  };
+}
