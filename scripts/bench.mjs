@@ -10,6 +10,7 @@ const SUITES = {
   memory: { browser: { page: '/scripts/bench/memory.html', run: 'runMemoryBench' } },
   engine: { node: 'scripts/bench/engine-node.ts', browser: { page: '/scripts/bench/engine.html', run: 'runEngineBench' } },
   locomo: { node: 'scripts/bench/locomo-node.ts' },
+  eval: { node: 'scripts/bench/eval-node.ts' },
 };
 
 const suites = process.argv.slice(2);

@@ -1,0 +1,40 @@
+// `npm run bench -- eval`: the whole LoCoMo test split (8 conversations, 1,307 questions) on our engine
+// with a tiny random model, replies capped at 8 tokens: every stage of the benchmark at full size. The
+// scores mean nothing; the time per turn and per question does. Resumable: progress is kept under
+// tmp/bench-eval/ (delete it to start over), so a long run can be stopped and continued.
+import { mkdir } from 'node:fs/promises';
+import { requestNodeGpuContext } from '../../src/gpu/node-device';
+import { conversationsOf } from '../../src/eval/locomo';
+import { readLocomoFile } from '../../src/eval/locomo.node.js';
+import { buildReport } from '../../src/eval/report';
+import { runLocomoEval } from '../../src/eval/runner';
+import { FileEvalStore } from '../../src/eval/runner-store.node.js';
+import { LocalChatModel } from '../../src/llm/local';
+import { Engine } from '../../src/model/engine';
+import { MemorySource } from '../../src/model/source';
+import { makeTinyModel } from '../../src/model/tiny';
+
+const gpu = await requestNodeGpuContext();
+const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'mlc', arch: 'qwen2', quant: 'q4f16_1', seed: 1 })), gpu, { maxTokens: 8192 });
+const cap = { temperature: 0, max_tokens: 8 };
+await mkdir('tmp/bench-eval', { recursive: true });
+const started = performance.now();
+let last = 0;
+const run = await runLocomoEval({
+  conversations: conversationsOf(await readLocomoFile('../shared/data/locomo10.json'), 'test'),
+  model: new LocalChatModel(engine),
+  store: new FileEvalStore('tmp/bench-eval/test-split.json'),
+  identity: { model: 'tiny-qwen2-q4f16_1', cap: 8 },
+  bankKey: 'tiny-qwen2-q4f16_1',
+  sampling: { extract: cap, manage: cap, answer: cap },
+  onProgress: (p) => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    console.error(`[eval] ${p.sampleId} ${p.phase} questions ${p.questionsDone}/${p.questionsTotal} eta ${Math.round((p.etaMs ?? 0) / 60000)} min`);
+  },
+});
+const seconds = (performance.now() - started) / 1000;
+const report = buildReport(run.results, { method: 'tiny random model', split: 'test' });
+console.log(JSON.stringify({ questions: run.results.length, answered_now: run.answered, resumed: run.skipped, turns_ingested_now: run.ingestedTurns, seconds: +seconds.toFixed(1), overall: report.ours.overall }));
+engine.dispose();
+gpu.device.destroy();
