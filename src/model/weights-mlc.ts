@@ -97,7 +97,10 @@ export function mlcWeights(tensors: ReadonlyMap<string, MlcTensor>, c: ModelConf
   return weights;
 }
 
-/** ModelWeights (any kinds) → MLC tensors in the given quantisation, in MLC's parameter order. */
+/**
+ * ModelWeights (any kinds) → MLC tensors in the given quantisation, in MLC's parameter order. Data already
+ * in the target form (f16 for a float16 model, q4 with the target's scale type) passes through untouched.
+ */
 export function mlcTensorsFromWeights(w: ModelWeights, c: ModelConfig, quantization: Quantization): MlcTensor[] {
   const dtype = modelDtype(quantization);
   const scaleDtype: ScaleDtype = dtype === 'float16' ? 'f16' : 'f32';
@@ -110,7 +113,7 @@ export function mlcTensorsFromWeights(w: ModelWeights, c: ModelConfig, quantizat
   const matrix = (module: string, t: WeightTensor): void => {
     if (!isQ4(quantization)) return plain(`${module}.weight`, t);
     const [rows, cols] = t.shape as [number, number];
-    const q = quantizeQ4(dequantize(t), rows, cols, scaleDtype);
+    const q = t.data.kind === 'q4' && t.data.scaleDtype === scaleDtype ? t.data : quantizeQ4(dequantize(t), rows, cols, scaleDtype);
     out.push({ name: `${module}.q_weight`, shape: [rows, cols / Q4_PER_WORD], dtype: 'uint32', data: q.qWeight });
     out.push({ name: `${module}.q_scale`, shape: [rows, cols / Q4_GROUP_SIZE], dtype, data: q.qScale });
   };

@@ -14,11 +14,11 @@ import { parseMlcChatConfig, type ModelConfig, type Quantization } from '../mode
 import { f32ArrayToF16 } from '../model/half';
 import { checkHostAdapter, fusedSlice, loraDims, type HostLoraAdapter } from '../model/lora';
 import { NDARRAY_CACHE, TENSOR_CACHE, parseTensorCache, writeTensorCache, type MlcTensor } from '../model/mlc';
-import { Q4_GROUP_SIZE, Q4_PER_WORD, quantizeQ4, type Q4Data, type ScaleDtype } from '../model/q4';
+import { Q4_GROUP_SIZE, Q4_PER_WORD, quantizeQ4 } from '../model/q4';
 import type { LoraMatrix, LoraTarget } from '../model/reference';
 import { MissingFileError, type ModelSource } from '../model/source';
 import { dequantize, sliceRows, type LayerWeights, type ModelWeights, type WeightData, type WeightTensor } from '../model/weights';
-import { mlcModuleName } from '../model/weights-mlc';
+import { mlcTensorsFromWeights } from '../model/weights-mlc';
 
 /** The fused (or plain) layer tensor each LoRA target lands in. */
 const HOST: Record<LoraTarget, 'qkv' | 'oProj' | 'gateUp' | 'downProj'> = {
@@ -106,44 +106,13 @@ export function mergeLora(weights: ModelWeights, config: ModelConfig, adapter: H
 
 // ---- Writing the merged model as an MLC folder -------------------------------------------------------
 
-const isQ4 = (q: Quantization): boolean => q.startsWith('q4');
-const modelDtype = (q: Quantization): 'float16' | 'float32' => (q === 'q0f32' || q === 'q4f32_1' ? 'float32' : 'float16');
-
 /**
  * MLC tensors for `w` under `quantization`, keyed by name. Data already in the target form (every tensor
  * of a merge of a base of this quantisation) is passed through untouched, so untargeted tensors keep their
  * exact bytes; anything else is converted (f32 → f16, or quantised to q4).
  */
 export function mlcTensorsVerbatim(w: ModelWeights, c: ModelConfig, quantization: Quantization): Map<string, MlcTensor> {
-  const dtype = modelDtype(quantization);
-  const scaleDtype: ScaleDtype = dtype === 'float16' ? 'f16' : 'f32';
-  const out = new Map<string, MlcTensor>();
-  const add = (t: MlcTensor): void => void out.set(t.name, t);
-  const plain = (name: string, t: WeightTensor): void => {
-    if (dtype === 'float16') add({ name, shape: t.shape, dtype, data: t.data.kind === 'f16' ? t.data.data : f32ArrayToF16(dequantize(t)) });
-    else add({ name, shape: t.shape, dtype, data: dequantize(t) });
-  };
-  const matrix = (module: string, t: WeightTensor): void => {
-    if (!isQ4(quantization)) return plain(`${module}.weight`, t);
-    const [rows, cols] = t.shape as [number, number];
-    const q: Q4Data = t.data.kind === 'q4' && t.data.scaleDtype === scaleDtype ? t.data : quantizeQ4(dequantize(t), rows, cols, scaleDtype);
-    add({ name: `${module}.q_weight`, shape: [rows, cols / Q4_PER_WORD], dtype: 'uint32', data: q.qWeight });
-    add({ name: `${module}.q_scale`, shape: [rows, cols / Q4_GROUP_SIZE], dtype, data: q.qScale });
-  };
-  matrix(mlcModuleName(c, 'embedTokens'), w.embedTokens);
-  w.layers.forEach((layer, i) => {
-    const m = (field: keyof LayerWeights): string => mlcModuleName(c, field, i);
-    plain(`${m('inputLayernorm')}.weight`, layer.inputLayernorm);
-    matrix(m('qkv'), layer.qkv);
-    if (layer.qkvBias) plain(`${m('qkvBias')}.bias`, layer.qkvBias);
-    matrix(m('oProj'), layer.oProj);
-    plain(`${m('postAttentionLayernorm')}.weight`, layer.postAttentionLayernorm);
-    matrix(m('gateUp'), layer.gateUp);
-    matrix(m('downProj'), layer.downProj);
-  });
-  plain(`${mlcModuleName(c, 'norm')}.weight`, w.norm);
-  if (w.lmHead) matrix(mlcModuleName(c, 'lmHead'), w.lmHead);
-  return out;
+  return new Map(mlcTensorsFromWeights(w, c, quantization).map((t) => [t.name, t]));
 }
 
 export interface WriteMergedOptions {
