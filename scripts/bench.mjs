@@ -9,6 +9,7 @@ import { EnvironmentError, testEnvironment } from './environment.mjs';
 const SUITES = {
   memory: { browser: { page: '/scripts/bench/memory.html', run: 'runMemoryBench' } },
   engine: { node: 'scripts/bench/engine-node.ts', browser: { page: '/scripts/bench/engine.html', run: 'runEngineBench' } },
+  train: { node: 'scripts/bench/train-node.ts' },
   locomo: { node: 'scripts/bench/locomo-node.ts' },
   eval: { node: 'scripts/bench/eval-node.ts' },
 };
