@@ -50,3 +50,16 @@ export async function requestGpuContext(gpu: GPU | undefined, options: { preferF
     isFallback: Boolean((info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`),
   };
 }
+
+// GpuRuntime keeps the device, not the GpuContext, so fallback detection reads the device's adapter
+// info (same test as requestGpuContext's isFallback). Without adapterInfo (older browsers), assume a GPU.
+const fallbackDevices = new WeakMap<GPUDevice, boolean>();
+export function isFallbackDevice(device: GPUDevice): boolean {
+  let hit = fallbackDevices.get(device);
+  if (hit === undefined) {
+    const info = (device as { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
+    hit = Boolean(info && (info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`)));
+    fallbackDevices.set(device, hit);
+  }
+  return hit;
+}

@@ -14,7 +14,8 @@ export interface LocalEngine {
   readonly tokenizer: ModelTokenizer;
   /** The longest session the engine allows by default (prompt + reply). */
   readonly maxTokens: number;
-  session(options: { adapter?: string; maxTokens?: number }): DecodeSession;
+  /** With `reusePrefixOf`, the session may already hold a prefix of that prompt (`length` tokens). */
+  session(options: { adapter?: string; maxTokens?: number; reusePrefixOf?: readonly number[] }): DecodeSession;
 }
 
 export interface LocalChatModelOptions {
@@ -66,10 +67,11 @@ export class LocalChatModel implements ChatModel {
     }
     const wanted = request.max_tokens ?? this.options.defaultMaxTokens ?? 512;
     const maxTokens = Math.max(0, Math.min(wanted, context - promptIds.length));
-    const session = this.engine.session({ adapter: this.options.adapter, maxTokens: Math.max(1, promptIds.length + maxTokens) });
+    // The agents' prompts share long fixed instructions: start from a cache that holds them.
+    const session = this.engine.session({ adapter: this.options.adapter, maxTokens: Math.max(1, promptIds.length + maxTokens), reusePrefixOf: promptIds });
     try {
       const result = await generate(session, this.engine.tokenizer, {
-        promptIds,
+        promptIds: promptIds.slice(session.length),
         maxTokens,
         temperature: request.temperature ?? 1,
         topP: request.top_p ?? 1,
@@ -80,7 +82,7 @@ export class LocalChatModel implements ChatModel {
         onToken: request.onToken,
         signal: request.signal,
       });
-      return { text: result.text, usage: result.usage, finishReason: finishReasonOf(result.finishReason) };
+      return { text: result.text, usage: { ...result.usage, promptTokens: promptIds.length }, finishReason: finishReasonOf(result.finishReason) };
     } finally {
       session.dispose();
     }

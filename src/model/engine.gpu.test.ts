@@ -206,6 +206,63 @@ describe('Engine', () => {
     engine.dispose();
   });
 
+  it('prefix reuse: a session starting from a kept cache gives the logits of a fresh prefill; changeable adapters are never reused', async () => {
+    const rt = gpu();
+    const model = await tinyModel('qwen2', 'mlc', 'q4f16_1');
+    const c = model.config;
+    const engine = await Engine.create(model, rt, { chunkTokens: 7, prefixCaches: 2 });
+    engine.addAdapter('peft', randomAdapter(c, 8));
+    const shared = randomTokens(21, 20, c.vocabSize);
+    const [a, b] = [shared.concat(randomTokens(22, 5, c.vocabSize)), shared.concat(randomTokens(23, 6, c.vocabSize))];
+    const c1 = randomTokens(24, 18, c.vocabSize);
+    const fresh = async (ids: number[], adapter?: string): Promise<Float32Array> => {
+      const s = engine.session({ ...(adapter ? { adapter } : {}), maxTokens: 40 });
+      await s.append(ids);
+      const logits = await s.logits();
+      s.dispose();
+      return logits;
+    };
+    for (const adapter of [undefined, 'peft']) {
+      const opts = adapter ? { adapter } : {};
+      const first = engine.session({ ...opts, maxTokens: 40, reusePrefixOf: a });
+      expect(first.length).toBe(0);
+      await first.append(a);
+      await first.append([3, 4]); // generated tokens are part of what is kept
+      first.dispose();
+      const other = engine.session({ ...opts, maxTokens: 40, reusePrefixOf: c1 }); // shares nothing: a second cache
+      expect(other.length).toBe(0);
+      await other.append(c1);
+      other.dispose();
+      // b shares a's 20-token prefix; b again reuses all but its last token; c1's cache is still kept.
+      for (const [prompt, kept] of [[b, 20], [b, b.length - 1], [c1.concat([5]), c1.length]] as const) {
+        const s = engine.session({ ...opts, maxTokens: 40, reusePrefixOf: prompt });
+        expect(s.length).toBe(kept);
+        await s.append(prompt.slice(s.length));
+        expect(maxAbsDiff(await s.logits(), await fresh(prompt, adapter))).toBeLessThanOrEqual(1e-5);
+        s.dispose();
+      }
+      // Too long for the kept caches (rounded to 256 positions): a fresh one.
+      const long = engine.session({ ...opts, maxTokens: 300, reusePrefixOf: a });
+      expect(long.length).toBe(0);
+      long.dispose();
+    }
+    // The trainer's adapters change in place: taking one with getAdapter drops and stops its reuse.
+    engine.getAdapter('peft');
+    const s = engine.session({ adapter: 'peft', maxTokens: 40, reusePrefixOf: a });
+    expect(s.length).toBe(0);
+    await s.append(a);
+    s.dispose();
+    const again = engine.session({ adapter: 'peft', maxTokens: 40, reusePrefixOf: a });
+    expect(again.length).toBe(0);
+    again.dispose();
+    // A failed append leaves nothing to reuse; kept caches do not block removing their adapter.
+    const broken = engine.session({ maxTokens: 40, reusePrefixOf: a });
+    await expect(broken.append([c.vocabSize])).rejects.toThrow(/outside the vocabulary/);
+    broken.dispose();
+    engine.removeAdapter('peft');
+    engine.dispose();
+  });
+
   it('reports the observed errors', () => {
     console.log(`engine max |Δ logprob| vs reference:\n  ${observed.join('\n  ')}`);
   });

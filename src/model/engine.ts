@@ -11,6 +11,7 @@ import { KvCache } from './kv-cache';
 import { loadModel, type ModelFormat } from './load';
 import { checkGpuAdapter, releaseLora, uploadLora, type HostLoraAdapter, type LoraAdapter } from './lora';
 import { isPeftFiles, parsePeftAdapter, PEFT_WEIGHTS, type PeftFiles } from './peft';
+import { PrefixCache, type CachedPrefix } from './prefix-cache';
 import type { ModelSource } from './source';
 import type { ModelTokenizer } from './tokenizer';
 import type { ModelWeights } from './weights';
@@ -20,6 +21,25 @@ export interface EngineOptions {
   maxTokens?: number;
   /** Tokens per forward when prefilling or scoring long inputs (bounds activation memory); default 512. */
   chunkTokens?: number;
+  /** Idle KV caches kept for prefix reuse by sessions opened with `reusePrefixOf` (default 3; 0 = none). */
+  prefixCaches?: number;
+}
+
+export interface SessionOptions extends RequestOptions {
+  /** KV-cache positions the session needs (default: the engine's maxTokens). */
+  maxTokens?: number;
+  /**
+   * The prompt about to be appended: the session may start from an idle cache that already holds a
+   * prefix of it (its `length` says how many tokens; append the rest). Never all of it: at least one
+   * token is left to append, so there are logits to sample from. Not for adapters the caller can
+   * change (added as GPU tensors or taken with getAdapter): their cached K/V could be stale.
+   */
+  reusePrefixOf?: readonly number[];
+}
+
+/** An idle KV cache kept by the prefix cache. */
+interface KeptCache extends CachedPrefix<LoraAdapter> {
+  cache: KvCache;
 }
 
 export interface RequestOptions {
@@ -44,6 +64,9 @@ export class Engine {
   private readonly adapters = new Map<string, LoraAdapter>();
   /** Open sessions per adapter: an adapter in use cannot be removed. */
   private readonly inUse = new Map<LoraAdapter, number>();
+  /** Adapters whose tensors a caller holds and may change in place: never prefix-cached. */
+  private readonly mutable = new WeakSet<LoraAdapter>();
+  private readonly prefixes: PrefixCache<LoraAdapter, KeptCache>;
   private disposed = false;
   readonly maxTokens: number;
   /** Tokens per forward for long inputs. */
@@ -61,6 +84,7 @@ export class Engine {
   ) {
     this.maxTokens = options.maxTokens ?? Math.min(config.maxPositionEmbeddings, 4096);
     this.chunkTokens = options.chunkTokens ?? PREFILL_CHUNK;
+    this.prefixes = new PrefixCache(options.prefixCaches ?? 3);
   }
 
   /** Loads a model folder (HF or MLC) and uploads it. */
@@ -87,13 +111,22 @@ export class Engine {
     if (this.adapters.has(name)) throw new Error(`adapter "${name}" already exists; remove it first or pick another name`);
     let gpu: LoraAdapter;
     if (isPeftFiles(adapter)) gpu = uploadLora(this.runtime, this.config, parsePeftAdapter(adapter, this.config), PEFT_WEIGHTS);
-    else if (isGpuAdapter(adapter)) checkGpuAdapter(this.config, (gpu = adapter), `adapter "${name}"`);
-    else gpu = uploadLora(this.runtime, this.config, adapter, `adapter "${name}"`);
+    else if (isGpuAdapter(adapter)) {
+      checkGpuAdapter(this.config, (gpu = adapter), `adapter "${name}"`);
+      this.mutable.add(gpu);
+    } else gpu = uploadLora(this.runtime, this.config, adapter, `adapter "${name}"`);
     this.adapters.set(name, gpu);
   }
 
-  /** The GPU tensors of an adapter (the trainer updates them in place). */
+  /** The GPU tensors of an adapter (the trainer updates them in place, so it is never prefix-cached). */
   getAdapter(name: string): LoraAdapter {
+    const a = this.lookup(name);
+    this.mutable.add(a);
+    this.prefixes.drop((kept) => kept.owner === a);
+    return a;
+  }
+
+  private lookup(name: string): LoraAdapter {
     const a = this.adapters.get(name);
     if (!a) throw new Error(`no adapter named "${name}"; added: ${[...this.adapters.keys()].join(', ') || 'none'}`);
     return a;
@@ -105,14 +138,15 @@ export class Engine {
 
   /** Removes an adapter and frees its GPU memory (fails while a session uses it). */
   removeAdapter(name: string): void {
-    const a = this.getAdapter(name);
+    const a = this.lookup(name);
     if (this.inUse.get(a)) throw new Error(`adapter "${name}" is used by ${this.inUse.get(a)} open session(s); dispose them first`);
+    this.prefixes.drop((kept) => kept.owner === a);
     this.adapters.delete(name);
     releaseLora(this.runtime, a);
   }
 
   private resolve(options: RequestOptions): LoraAdapter | null {
-    return options.adapter === undefined ? null : this.getAdapter(options.adapter);
+    return options.adapter === undefined ? null : this.lookup(options.adapter);
   }
 
   // ----- scoring -------------------------------------------------------------------------------
@@ -183,20 +217,46 @@ export class Engine {
   // ----- generation ----------------------------------------------------------------------------
 
   /** A decode session with its own KV cache of `maxTokens` positions, using one adapter (or none). */
-  session(options: RequestOptions & { maxTokens?: number } = {}): DecodeSession {
+  session(options: SessionOptions = {}): DecodeSession {
     this.live();
     const adapter = this.resolve(options);
     const maxTokens = options.maxTokens ?? this.maxTokens;
+    this.checkSessionSize(maxTokens);
+    if (adapter) this.inUse.set(adapter, (this.inUse.get(adapter) ?? 0) + 1);
+    const prompt = options.reusePrefixOf;
+    const reusable = prompt !== undefined && this.prefixes.size > 0 && !(adapter && this.mutable.has(adapter));
+    const release = (cache: KvCache, tokens: number[] | null): void => {
+      if (adapter) this.inUse.set(adapter, this.inUse.get(adapter)! - 1);
+      const owned = !this.disposed && (!adapter || [...this.adapters.values()].includes(adapter));
+      if (reusable && tokens && owned && !(adapter && this.mutable.has(adapter))) {
+        this.prefixes.keep({ owner: adapter, tokens, capacity: cache.maxTokens, cache, free: () => cache.release() });
+      } else cache.release();
+    };
+    if (!reusable) return new EngineSession(this, adapter, maxTokens, [], release);
+    const hit = this.prefixes.take(adapter, prompt, maxTokens);
+    if (hit) {
+      const keep = Math.min(hit.shared, prompt.length - 1);
+      hit.entry.cache.length = Math.max(0, keep); // later positions are overwritten by the next append
+      return new EngineSession(this, adapter, hit.entry.cache, hit.entry.tokens.slice(0, keep), release);
+    }
+    // Round fresh reusable caches up (to a power of two, within the engine's default) so that a
+    // slightly longer prompt next time still fits.
+    let size = Math.max(maxTokens, Math.min(nextPowerOfTwo(maxTokens), this.maxTokens, this.config.maxPositionEmbeddings));
+    if (kvCacheBytes(this.config, size) / (2 * this.config.numLayers) > this.runtime.device.limits.maxStorageBufferBindingSize) size = maxTokens;
+    return new EngineSession(this, adapter, size, [], release);
+  }
+
+  /** Frees the idle KV caches kept for prefix reuse (e.g. to make room on the GPU). */
+  clearPrefixCache(): void {
+    this.prefixes.drop();
+  }
+
+  private checkSessionSize(maxTokens: number): void {
     if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`session: maxTokens must be a positive integer, got ${maxTokens}`);
     if (maxTokens > this.config.maxPositionEmbeddings) throw new Error(`session: maxTokens ${maxTokens} exceeds the model's context window of ${this.config.maxPositionEmbeddings}`);
     const perLayer = kvCacheBytes(this.config, maxTokens) / (2 * this.config.numLayers);
     const limit = this.runtime.device.limits.maxStorageBufferBindingSize;
     if (perLayer > limit) throw new Error(`session: a KV cache of ${maxTokens} tokens needs ${mb(perLayer)} per layer, above this GPU's ${mb(limit)} per buffer; use a smaller maxTokens`);
-    if (adapter) this.inUse.set(adapter, (this.inUse.get(adapter) ?? 0) + 1);
-    const release = (): void => {
-      if (adapter) this.inUse.set(adapter, this.inUse.get(adapter)! - 1);
-    };
-    return new EngineSession(this, adapter, maxTokens, release);
   }
 
   /** @internal Checks ids are vocabulary entries (the embedding kernel would silently read zeros). */
@@ -219,6 +279,7 @@ export class Engine {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.prefixes.drop();
     for (const a of this.adapters.values()) releaseLora(this.runtime, a); // open sessions fail from now on (live())
     this.adapters.clear();
     releaseWeights(this.runtime, this.weights);
@@ -226,6 +287,8 @@ export class Engine {
     this.runtime.pool.trim();
   }
 }
+
+const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(256, n)));
 
 function isGpuAdapter(x: LoraAdapter | HostLoraAdapter): x is LoraAdapter {
   return typeof x.scale === 'number' && typeof x.dropout === 'number' && x.layers.some((l) => Object.values(l).some((m) => m !== undefined && 'A' in m));
@@ -238,27 +301,40 @@ class EngineSession implements DecodeSession {
   private readonly allocated: Promise<GPUError | null>;
   private disposed = false;
 
+  /** `cache`: a size to allocate, or a kept cache already holding `tokens`. */
   constructor(
     private readonly engine: Engine,
     private readonly adapter: LoraAdapter | null,
-    readonly maxTokens: number,
-    private readonly onDispose: () => void,
+    cache: number | KvCache,
+    /** The tokens in the cache, for prefix reuse; null once an append failed part-way. */
+    private tokens: number[] | null,
+    private readonly onDispose: (cache: KvCache, tokens: number[] | null) => void,
   ) {
-    const rt = engine.runtime;
-    rt.flush(); // error scopes nest: the runtime's open batch holds one
-    rt.device.pushErrorScope('out-of-memory');
-    this.cache = new KvCache(rt, engine.config, maxTokens);
-    this.allocated = rt.device.popErrorScope();
+    if (cache instanceof KvCache) {
+      this.cache = cache;
+      this.allocated = Promise.resolve(null);
+    } else {
+      const rt = engine.runtime;
+      rt.flush(); // error scopes nest: the runtime's open batch holds one
+      rt.device.pushErrorScope('out-of-memory');
+      this.cache = new KvCache(rt, engine.config, cache);
+      this.allocated = rt.device.popErrorScope();
+    }
   }
 
   get length(): number {
     return this.cache.length;
   }
 
+  get maxTokens(): number {
+    return this.cache.maxTokens;
+  }
+
   async append(ids: number[]): Promise<void> {
     this.live();
     const oom = await this.allocated;
     if (oom) {
+      this.tokens = null;
       this.dispose();
       throw new Error(`Not enough GPU memory for a KV cache of ${this.maxTokens} tokens (${mb(kvCacheBytes(this.engine.config, this.maxTokens))}): ${oom.message}. Use a smaller maxTokens.`);
     }
@@ -268,6 +344,8 @@ class EngineSession implements DecodeSession {
       throw new Error(`append: ${this.cache.length} + ${ids.length} tokens exceed this session's ${this.maxTokens}; start a session with a larger maxTokens`);
     }
     const rt = this.engine.runtime;
+    const tokens = this.tokens;
+    this.tokens = null; // until the forwards are recorded: a failure leaves the cache unfit for reuse
     for (let start = 0; start < ids.length; start += this.engine.chunkTokens) {
       const T = Math.min(this.engine.chunkTokens, ids.length - start);
       const last = start + T === ids.length;
@@ -280,6 +358,7 @@ class EngineSession implements DecodeSession {
       }
       rt.flush(); // one submit per forward
     }
+    if (tokens) this.tokens = tokens.concat(ids);
   }
 
   async topK(k: number, temperature: number): Promise<TopKResult> {
@@ -293,7 +372,7 @@ class EngineSession implements DecodeSession {
     rt.copy(best.values, packed, kk * 4, 0, 0);
     rt.copy(best.indices, packed, kk * 4, 0, kk * 4);
     rt.copy(lse, packed, 4, 0, 2 * kk * 4);
-    const words = await rt.downloadU32(packed);
+    const words = await rt.downloadU32(packed).catch((error: unknown) => this.unfit(error));
     rt.release(best.values, best.indices, logp, lse, packed);
     const values = new Float32Array(words.buffer, words.byteOffset, kk).slice();
     const indices = words.slice(kk, 2 * kk);
@@ -302,7 +381,13 @@ class EngineSession implements DecodeSession {
   }
 
   async logits(): Promise<Float32Array> {
-    return this.engine.runtime.download(this.currentLogits());
+    return this.engine.runtime.download(this.currentLogits()).catch((error: unknown) => this.unfit(error));
+  }
+
+  /** A GPU error surfaced: the cache may hold garbage, so it is not kept for reuse. */
+  private unfit(error: unknown): never {
+    this.tokens = null;
+    throw error;
   }
 
   private currentLogits(): GpuTensor {
@@ -322,7 +407,6 @@ class EngineSession implements DecodeSession {
     const rt = this.engine.runtime;
     if (this.current) rt.release(this.current);
     this.current = null;
-    this.cache.release();
-    this.onDispose();
+    this.onDispose(this.cache, this.tokens); // frees the cache or keeps it for prefix reuse
   }
 }

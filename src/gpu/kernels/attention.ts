@@ -10,8 +10,12 @@
 // online, max-subtracted softmax: running max m, running sum l, and the output accumulator o (each
 // thread owns D/64 of its coordinates) are rescaled by exp(m_old - m_new) whenever the max grows, so
 // exp never overflows and the cache length is unbounded. D <= 256.
+// On CPU adapters (SwiftShader, lavapipe) barriers cost far more than arithmetic, so there each query
+// row is one invocation running the same online softmax over all its keys alone, with q and o in
+// registers as vec4s (D a multiple of 4): no shared memory, no barriers.
 // Reference: float64, the textbook two-pass softmax.
 
+import { isFallbackDevice } from '../device';
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
 import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
@@ -90,6 +94,65 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (lid == 0u) { lse[idx] = m + log(l); }
 }`;
 
+/** The per-query variant for head size D (a multiple of 4; a pipeline per D). */
+function perQueryWgsl(D: number): string {
+  const D4 = D / 4;
+  return /* wgsl */ `
+struct Params { T: u32, H: u32, Hkv: u32, D: u32, past: u32, q_stride: u32, q_offset: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k_cache: array<vec4f>;
+@group(0) @binding(3) var<storage, read> v_cache: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
+${WG_INDEX}
+
+const D4 = ${D4}u;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let idx = wg_index(wid, nwg) * ${WG}u + lid;
+  if (idx >= params.T * params.H) { return; }
+  let t = idx / params.H;
+  let h = idx % params.H;
+  let kv_stride = params.Hkv * D4;
+  let kv_base = (h / (params.H / params.Hkv)) * D4;
+  let q_base = params.q_offset + t * params.q_stride + h * ${D}u;
+  var qv: array<vec4f, D4>;
+  var o: array<vec4f, D4>;
+  for (var c = 0u; c < D4; c++) {
+    let b = q_base + 4u * c;
+    qv[c] = vec4f(q[b], q[b + 1u], q[b + 2u], q[b + 3u]) * params.scale;
+    o[c] = vec4f(0.0);
+  }
+  var m = ${NEG};
+  var l = 0.0;
+  let L = params.past + t + 1u;
+  for (var j = 0u; j < L; j++) {
+    let kb = j * kv_stride + kv_base;
+    var acc = vec4f(0.0);
+    for (var c = 0u; c < D4; c++) { acc = fma(qv[c], k_cache[kb + c], acc); }
+    let s = acc.x + acc.y + acc.z + acc.w;
+    if (s > m) { // a new max: rescale what is accumulated so far
+      let corr = exp(m - s);
+      l *= corr;
+      for (var c = 0u; c < D4; c++) { o[c] *= corr; }
+      m = s;
+    }
+    let p = exp(s - m);
+    l += p;
+    for (var c = 0u; c < D4; c++) { o[c] = fma(vec4f(p), v_cache[kb + c], o[c]); }
+  }
+  let out_base = (t * params.H + h) * ${D}u;
+  for (var c = 0u; c < D4; c++) {
+    let r = o[c] / l;
+    let b = out_base + 4u * c;
+    out[b] = r.x; out[b + 1u] = r.y; out[b + 2u] = r.z; out[b + 3u] = r.w;
+  }
+  lse[idx] = m + log(l);
+}`;
+}
+
 export interface AttentionArgs {
   /** Queries: contiguous [T, H, D] unless qRowStride / qOffset say otherwise. */
   q: GpuTensor;
@@ -108,6 +171,8 @@ export interface AttentionArgs {
   out?: GpuTensor;
   /** If given, receives log-sum-exp of each (t, h) score row, [T, H]. */
   lse?: GpuTensor;
+  /** Force a variant (tests, benchmarks); by default 'per-query' on CPU adapters when D % 4 == 0. */
+  kernel?: 'workgroup' | 'per-query';
 }
 
 export function attention(rt: GpuRuntime, args: AttentionArgs): GpuTensor {
@@ -126,11 +191,16 @@ export function attention(rt: GpuRuntime, args: AttentionArgs): GpuTensor {
   if (T > 0 && qOffset + (T - 1) * qRowStride + H * D > numel(q.shape)) throw new Error('attention: q layout reaches past the end of q');
   const out = args.out ?? rt.empty([T, H, D]);
   const lse = args.lse ?? rt.empty([T, H]);
+  const kernel = args.kernel ?? (D % 4 === 0 && isFallbackDevice(rt.device) ? 'per-query' : 'workgroup');
+  if (kernel === 'per-query' && D % 4 !== 0) throw new Error(`attention: the per-query kernel needs a head size divisible by 4, got ${D}`);
+  const perQuery = kernel === 'per-query';
   rt.dispatch(
-    { code: ATTENTION_WGSL, bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'], label: 'attention' },
+    perQuery
+      ? { code: perQueryWgsl(D), bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'], label: `attention-per-query-${D}` }
+      : { code: ATTENTION_WGSL, bindings: ['uniform', 'read', 'read', 'read', 'write', 'write'], label: 'attention' },
     [{ u32: T }, { u32: H }, { u32: Hkv }, { u32: D }, { u32: past }, { u32: qRowStride }, { u32: qOffset }, { f32: scale }],
     [q.buffer, kCache.buffer, vCache.buffer, out.buffer, lse.buffer],
-    rt.grid1d(T * H),
+    rt.grid1d(perQuery ? Math.ceil((T * H) / WG) : T * H),
   );
   if (!args.lse) rt.release(lse);
   return out;

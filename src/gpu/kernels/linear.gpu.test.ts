@@ -37,19 +37,20 @@ describe('linear', () => {
   const formats: Format[] = ['f32', 'f16', 'q4f32', 'q4f16'];
 
   for (const format of formats) {
-    it(`${format}: matches the reference on dequantised weights`, async () => {
+    it(`${format}: matches the reference on dequantised weights (default, tiled and columns kernels)`, async () => {
       const random = rng(42);
+      for (const kernel of [undefined, 'tiled', 'decode-columns'] as const)
       for (const [M, N, K] of shapes) {
         const { w, dense } = makeWeight(random, format, N, K);
         const xHost = randomArray(random, M * K);
         const bias = randomArray(random, N);
         const x = rt.upload(xHost, [M, K]);
         const b = rt.upload(bias, [N]);
-        const y = linear(rt, x, w, { bias: b });
+        const y = linear(rt, x, w, { bias: b, ...(kernel ? { kernel } : {}) });
         const got = await rt.download(y);
         const want = linearReference(xHost, dense, M, N, K, { bias });
         // f32 accumulation of K products of values below ~1 in magnitude.
-        expect(maxAbsDiff(got, want), `${format} M=${M} N=${N} K=${K}`).toBeLessThanOrEqual(1e-5 * Math.sqrt(K));
+        expect(maxAbsDiff(got, want), `${kernel ?? 'default'} ${format} M=${M} N=${N} K=${K}`).toBeLessThanOrEqual(1e-5 * Math.sqrt(K));
         rt.release(x, b, y, w);
       }
     });
@@ -76,11 +77,12 @@ describe('linear', () => {
     }
   });
 
-  // The CPU-adapter decode variant (picked automatically on fallback adapters) and the GPU one, forced,
-  // on every weight format and M = 1..4. K covers the vec4 loads (f32 K % 4, f16 K % 8, q4 always) and
+  // The CPU-adapter variant (picked automatically on fallback adapters) and the GPU decode one, forced,
+  // on every weight format and M = 1..4 (columns also in blocks of 4 rows: M = 5, 9). K covers the vec4 loads (f32 K % 4, f16 K % 8, q4 always) and
   // the scalar fallbacks (f32 K = 37 / 42, f16 K = 42); N straddles the 64-column workgroup.
   for (const kernel of ['decode-columns', 'decode-lanes'] as const) {
-    it(`${kernel}: every format, M = 1..4, with bias, alpha and accumulate`, async () => {
+    const rows = kernel === 'decode-columns' ? [1, 2, 3, 4, 5, 9] : [1, 2, 3, 4];
+    it(`${kernel}: every format, M = ${rows.join(', ')}, with bias, alpha and accumulate`, async () => {
       const random = rng(kernel === 'decode-columns' ? 21 : 22);
       const cases: [Format, number, number][] = [
         ['f32', 67, 64], ['f32', 130, 37], ['f32', 1, 42], ['f32', 65, 4],
@@ -88,7 +90,7 @@ describe('linear', () => {
         ['q4f32', 67, 96], ['q4f32', 1, 32], ['q4f16', 130, 64], ['q4f16', 65, 160],
       ];
       for (const [format, N, K] of cases) {
-        for (let M = 1; M <= 4; M++) {
+        for (const M of rows) {
           const { w, dense } = makeWeight(random, format, N, K);
           const xHost = randomArray(random, M * K);
           const bias = randomArray(random, N);
@@ -115,7 +117,7 @@ describe('linear', () => {
       }
     });
 
-    it(`${kernel}: transposed reads (linearTransposed, matmul) for M = 1..4`, async () => {
+    it(`${kernel}: transposed reads (linearTransposed, matmul) for M = ${rows.join(', ')}`, async () => {
       const random = rng(kernel === 'decode-columns' ? 23 : 24);
       for (const [format, R, C] of [
         ['f32', 67, 37],
@@ -123,7 +125,7 @@ describe('linear', () => {
         ['q4f32', 5, 96],
         ['q4f16', 66, 64],
       ] as [Format, number, number][]) {
-        for (let M = 1; M <= 4; M++) {
+        for (const M of rows) {
           const { w, dense } = makeWeight(random, format, R, C);
           const xHost = randomArray(random, M * R);
           const x = rt.upload(xHost, [M, R]);
@@ -159,12 +161,10 @@ describe('linear', () => {
     rt.release(w, x);
   });
 
-  it('decode variants reject M > 4', () => {
+  it('decode-lanes rejects M > 4', () => {
     const x = rt.upload(new Float32Array(5 * 4), [5, 4]);
     const w = rt.upload(new Float32Array(8), [2, 4]);
-    for (const kernel of ['decode', 'decode-lanes', 'decode-columns'] as const) {
-      expect(() => linear(rt, x, w, { kernel })).toThrow(/at most 4 rows, got M = 5/);
-    }
+    expect(() => linear(rt, x, w, { kernel: 'decode-lanes' })).toThrow(/at most 4 rows, got M = 5/);
     rt.release(x, w);
   });
 

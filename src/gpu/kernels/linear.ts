@@ -22,6 +22,7 @@
 import type { BindingKind, GpuRuntime } from '../runtime';
 import { numel, shapeToString, type GpuTensor, type Weight } from '../tensor';
 import { TILE, tiledMatmulWgsl } from './tiled-matmul';
+import { isFallbackDevice } from '../device';
 import { chunkSize, expectF32, readerWgsl, WG_INDEX, weightBindings, weightBuffers, weightFormat, weightShape, weightWgsl, type WeightFormat } from '../wgsl';
 
 export interface LinearOptions {
@@ -33,8 +34,8 @@ export interface LinearOptions {
   /** y += result instead of y = result (needs `out`). */
   accumulate?: boolean;
   /**
-   * Force a kernel (tests, benchmarks); by default decode for M <= 4, tiled otherwise. 'decode' picks
-   * its variant by adapter ('decode-columns' on CPU fallback adapters, 'decode-lanes' otherwise).
+   * Force a kernel (tests, benchmarks). By default on GPUs: 'decode-lanes' for M <= 4, 'tiled'
+   * otherwise; on CPU fallback adapters 'decode-columns' for any M (in blocks of 4 rows).
    */
   kernel?: 'tiled' | 'decode' | 'decode-lanes' | 'decode-columns';
 }
@@ -44,18 +45,6 @@ const DECODE_COLS = 8; // output columns per workgroup
 const LANES = 32; // threads per column
 const COLUMNS_WG = 64; // decode-columns: output columns (= invocations) per workgroup
 
-// GpuRuntime keeps the device, not the GpuContext, so fallback detection reads the device's adapter
-// info (same test as requestGpuContext's isFallback). Without adapterInfo (older browsers), assume a GPU.
-const fallbackDevices = new WeakMap<GPUDevice, boolean>();
-function isFallbackDevice(device: GPUDevice): boolean {
-  let hit = fallbackDevices.get(device);
-  if (hit === undefined) {
-    const info = (device as { adapterInfo?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).adapterInfo;
-    hit = Boolean(info && (info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.architecture} ${info.description}`)));
-    fallbackDevices.set(device, hit);
-  }
-  return hit;
-}
 
 
 // Bias and accumulation are runtime flags (not shader variants): each variant costs a pipeline
@@ -160,13 +149,13 @@ function columnsSource(read: WeightRead, biasDtype: 'f32' | 'f16', rows: number,
     loop = read.transposed
       ? `for (var k = 0u; k < K; k++) {
       let wv = w_val(n, k, K);
-      for (var m = 0u; m < M; m++) { acc[m] = fma(x[m * K + k], wv, acc[m]); }
+      for (var m = 0u; m < M; m++) { acc[m] = fma(x[xrow[m] * K + k], wv, acc[m]); }
     }`
       : `for (var c = 0u; c < K / ${S}u; c++) {
       let wc = w_val_chunk(n, c, K);
       for (var r = 0u; r < ${S}u; r++) {
         let k = c * ${S}u + r;
-        for (var m = 0u; m < M; m++) { acc[m] = fma(x[m * K + k], wc[r], acc[m]); }
+        for (var m = 0u; m < M; m++) { acc[m] = fma(x[xrow[m] * K + k], wc[r], acc[m]); }
       }
     }`;
   } else {
@@ -179,7 +168,7 @@ ${out}`;
       loop = `let K4 = K / 4u; let row = n * K4;
     for (var c = 0u; c < K4; c++) {
       let wv = w4[row + c];
-      for (var m = 0u; m < M; m++) { acc[m] += dot(x4[m * K4 + c], wv); }
+      for (var m = 0u; m < M; m++) { acc[m] += dot(x4[xrow[m] * K4 + c], wv); }
     }`;
     } else if (read.format === 'f16') {
       decls = `${x4}
@@ -191,7 +180,7 @@ ${out}`;
       let lo = vec4f(unpack2x16float(p.x), unpack2x16float(p.y));
       let hi = vec4f(unpack2x16float(p.z), unpack2x16float(p.w));
       for (var m = 0u; m < M; m++) {
-        let xi = m * K4 + 2u * c;
+        let xi = xrow[m] * K4 + 2u * c;
         acc[m] += dot(x4[xi], lo) + dot(x4[xi + 1u], hi);
       }
     }`;
@@ -210,7 +199,7 @@ fn nib_hi(w: u32) -> vec4f { return vec4f((vec4u(w) >> vec4u(16u, 20u, 24u, 28u)
       let w0 = nib_lo(p.x); let w1 = nib_hi(p.x); let w2 = nib_lo(p.y); let w3 = nib_hi(p.y);
       let w4 = nib_lo(p.z); let w5 = nib_hi(p.z); let w6 = nib_lo(p.w); let w7 = nib_hi(p.w);
       for (var m = 0u; m < M; m++) {
-        let xi = m * K4 + 8u * g;
+        let xi = xrow[m] * K4 + 8u * g;
         let t = dot(x4[xi], w0) + dot(x4[xi + 1u], w1) + dot(x4[xi + 2u], w2) + dot(x4[xi + 3u], w3)
               + dot(x4[xi + 4u], w4) + dot(x4[xi + 5u], w5) + dot(x4[xi + 6u], w6) + dot(x4[xi + 7u], w7);
         acc[m] = fma(t, s, acc[m]);
@@ -226,9 +215,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   const M = ${rows}u; let N = params.N; let K = params.K;
   let n = wg_index(wid, nwg) * ${COLUMNS_WG}u + lid;
   if (n >= N) { return; }
+  let m0 = wid.z * M; // this workgroup's block of M rows; a ragged last block re-reads the last row
+  var xrow: array<u32, ${rows}>;
+  for (var m = 0u; m < M; m++) { xrow[m] = min(m0 + m, params.M - 1u); }
   var acc: array<f32, ${rows}>;
   ${loop}
-  for (var m = 0u; m < M; m++) { store(m, n, acc[m]); }
+  for (var m = 0u; m < M; m++) {
+    if (m0 + m < params.M) { store(m0 + m, n, acc[m]); }
+  }
 }`;
 }
 
@@ -274,16 +268,19 @@ function linearCore(rt: GpuRuntime, x: GpuTensor, read: WeightRead, weightBufs: 
   const variant = `${read.format}${read.transposed ? '.T' : ''}`;
   const buffers = [x.buffer, ...weightBufs, y.buffer, (bias ?? x).buffer];
   const params = [{ u32: M }, { u32: N }, { u32: K }, { f32: alpha }, { u32: bias ? 1 : 0 }, { u32: accumulate ? 1 : 0 }];
-  let kernel = options.kernel ?? (M <= DECODE_MAX_M ? 'decode' : 'tiled');
-  if (kernel === 'decode') kernel = isFallbackDevice(rt.device) ? 'decode-columns' : 'decode-lanes';
-  if (kernel !== 'tiled' && M > DECODE_MAX_M) throw new Error(`${what}: the decode kernel takes at most ${DECODE_MAX_M} rows, got M = ${M}`);
+  // CPU adapters: columns for every M (blocks of DECODE_MAX_M rows; tiles cost barriers there).
+  const cpu = isFallbackDevice(rt.device);
+  let kernel = options.kernel ?? (cpu ? 'decode-columns' : M <= DECODE_MAX_M ? 'decode' : 'tiled');
+  if (kernel === 'decode') kernel = cpu ? 'decode-columns' : 'decode-lanes';
+  if (kernel === 'decode-lanes' && M > DECODE_MAX_M) throw new Error(`${what}: the decode-lanes kernel takes at most ${DECODE_MAX_M} rows, got M = ${M}`);
   if (kernel === 'decode-lanes') {
     const spec = { code: decodeSource(read, biasDtype, M), bindings, label: `linear.decode.${variant}.m${M}` };
     rt.dispatch(spec, params, buffers, rt.grid1d(Math.ceil(N / DECODE_COLS)));
   } else if (kernel === 'decode-columns') {
     const vec4 = columnsVec4(read, K);
-    const spec = { code: columnsSource(read, biasDtype, M, vec4), bindings, label: `linear.decodeColumns.${variant}${vec4 ? '.v4' : ''}.m${M}` };
-    rt.dispatch(spec, params, buffers, rt.grid1d(Math.ceil(N / COLUMNS_WG)));
+    const rows = Math.min(M, DECODE_MAX_M);
+    const spec = { code: columnsSource(read, biasDtype, rows, vec4), bindings, label: `linear.decodeColumns.${variant}${vec4 ? '.v4' : ''}.m${rows}` };
+    rt.dispatch(spec, params, buffers, [...rt.grid1d(Math.ceil(N / COLUMNS_WG)), Math.ceil(M / rows)]);
   } else {
     const spec = { code: tiledSource(read, biasDtype), bindings, label: `linear.tiled.${variant}` };
     rt.dispatch(spec, params, buffers, [Math.ceil(N / TILE), Math.ceil(M / TILE)]);
