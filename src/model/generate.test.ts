@@ -187,9 +187,11 @@ describe('generate: JSON-schema-constrained', () => {
     );
   }, 60_000);
 
-  it('closes the value when tokens run out', async () => {
-    const r = await generate(new FakeSession(randomLogits()), tok, { promptIds: prompt, maxTokens: 3, jsonSchema: MANAGER_JSON_SCHEMA });
+  it('closes the value when tokens run out, without running the model when the reply is forced', async () => {
+    const session = new FakeSession(randomLogits());
+    const r = await generate(session, tok, { promptIds: prompt, maxTokens: 3, jsonSchema: MANAGER_JSON_SCHEMA });
     expect(r.finishReason).toBe('length');
     expect(r.text).toBe('{"memory":[]}');
+    expect(session.calls).toEqual({ append: 0, topK: 0, logits: 0 });
   });
 });

@@ -121,7 +121,6 @@ export async function generate(session: DecodeSession, tokenizer: ModelTokenizer
   let finishReason: FinishReason = 'length';
   let state = constraint?.initial ?? null;
 
-  if (options.promptIds.length > 0) await session.append([...options.promptIds]);
   const result = (): GenerateResult => {
     out.finish();
     return { ids, text: out.text, finishReason, usage: { promptTokens: options.promptIds.length, completionTokens: ids.length } };
@@ -142,7 +141,9 @@ export async function generate(session: DecodeSession, tokenizer: ModelTokenizer
     const bytes = constraint!.completion(next);
     return bytes.length <= left || bytesToIds(tokenizer, bytes).length <= left; // tokens <= bytes: encode only when tight
   };
+  // A budget too small for anything but the shortest JSON value forces the reply: no model call at all.
   if (constraint && state && bytesToIds(tokenizer, constraint.completion(state)).length >= budget) return close('length');
+  if (options.promptIds.length > 0) await session.append([...options.promptIds]);
 
   while (ids.length < budget) {
     if (options.signal?.aborted) throw abortError();

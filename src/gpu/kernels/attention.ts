@@ -24,15 +24,19 @@ const WG = 64;
 const MAX_D = 256;
 const NEG = -1e30; // "minus infinity" that keeps exp() and subtraction finite
 
-const ATTENTION_WGSL = /* wgsl */ `
+/** Both variants' bindings; the per-query one reads the caches as vec4s. */
+const bindingsWgsl = (kv: 'f32' | 'vec4f'): string => /* wgsl */ `
 struct Params { T: u32, H: u32, Hkv: u32, D: u32, past: u32, q_stride: u32, q_offset: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k_cache: array<f32>;
-@group(0) @binding(3) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(2) var<storage, read> k_cache: array<${kv}>;
+@group(0) @binding(3) var<storage, read> v_cache: array<${kv}>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-${WG_INDEX}
+${WG_INDEX}`;
+
+const ATTENTION_WGSL = /* wgsl */ `
+${bindingsWgsl('f32')}
 
 const WG = ${WG}u;
 const PER_THREAD = ${MAX_D / WG}u; // output coordinates owned per thread: d = lid + WG·c
@@ -98,14 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 function perQueryWgsl(D: number): string {
   const D4 = D / 4;
   return /* wgsl */ `
-struct Params { T: u32, H: u32, Hkv: u32, D: u32, past: u32, q_stride: u32, q_offset: u32, scale: f32 }
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4f>;
-@group(0) @binding(3) var<storage, read> v_cache: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> lse: array<f32>;
-${WG_INDEX}
+${bindingsWgsl('vec4f')}
 
 const D4 = ${D4}u;
 
