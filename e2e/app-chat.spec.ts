@@ -45,8 +45,10 @@ test('three turns state, change and contradict facts; the feed and bank follow, 
   await page.reload();
   await expect(memoryRegion(page).getByRole('listitem')).toHaveCount(2);
   await expect(memoryRegion(page)).toContainText('User lives in Lisbon');
-  // The conversation is resumed, with its six turns.
+  // The conversation is resumed, with its six turns, and the last reply still says what it used.
   await expect(page.locator('.thread .message')).toHaveCount(6);
+  await page.locator('.message.assistant').last().getByText('Memories used (1)').click();
+  await expect(page.locator('.message.assistant').last().locator('.used li')).toHaveText('User lives in Lisbon');
   await expect(page.getByRole('combobox', { name: 'Conversation' })).toContainText('Hi! I live in Paris with my cat Miso.');
 });
 

@@ -120,6 +120,12 @@ export const TurnSchema = z
     text: z.string().max(100_000),
     at: timestamp,
     sessionDate: name.optional(),
+    /** Assistant replies: the memories the answer agent said it used, as they read then. */
+    usedMemories: z
+      .array(z.object({ id: name.min(1), text: z.string().max(100_000) }).strict())
+      .max(1000)
+      .optional(),
   })
   .strict();
 export type Turn = z.infer<typeof TurnSchema>;
+export type UsedMemory = NonNullable<Turn['usedMemories']>[number];

@@ -1,4 +1,4 @@
-import type { Memory } from '../../memory';
+import type { UsedMemory } from '../../memory';
 
 export interface ChatEntry {
   key: string;
@@ -6,8 +6,8 @@ export interface ChatEntry {
   text: string;
   /** Still being generated: `text` is the raw stream so far. */
   pending?: boolean;
-  /** Assistant: the memories the answer agent said it used (known for turns of this visit). */
-  used?: Memory[];
+  /** Assistant: the memories the answer agent said it used, as they read then. */
+  used?: UsedMemory[];
   /** User: what the turn did to the bank. */
   note?: string;
   /** The turn failed; why. */

@@ -48,7 +48,9 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     async (id: string) => {
       setActiveId(id);
       const turns = await store.conversations.turns(id);
-      setMessages(turns.map((t) => ({ key: t.id, role: t.speaker === ASSISTANT ? 'assistant' : 'user', text: t.text })));
+      setMessages(
+        turns.map((t) => ({ key: t.id, role: t.speaker === ASSISTANT ? 'assistant' : 'user', text: t.text, ...(t.usedMemories ? { used: t.usedMemories } : {}) })),
+      );
     },
     [store],
   );
@@ -92,8 +94,9 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
         },
       );
       patch(turn.id, { note: summariseIngest(ingest) });
-      patch(replyKey, { text: reply.answer, pending: false, used: reply.usedMemories });
-      await store.conversations.append(conversation, { speaker: ASSISTANT, text: reply.answer, at: Date.now() });
+      const used = reply.usedMemories.map(({ id, text }) => ({ id, text }));
+      patch(replyKey, { text: reply.answer, pending: false, used });
+      await store.conversations.append(conversation, { speaker: ASSISTANT, text: reply.answer, at: Date.now(), usedMemories: used });
     } catch (error) {
       const aborted = error instanceof DOMException && error.name === 'AbortError';
       const why = aborted ? 'Stopped.' : `This turn failed: ${(error as Error).message}`;
