@@ -35,3 +35,26 @@ test('the Models page shows WebGPU and shader-f16 support and the catalogue with
   await expect(page.locator('.badge').first()).toHaveText('not downloaded');
   await expect(page.getByRole('button', { name: /Download and load Qwen2.5 1.5B Instruct \(q4f32_1\)/ })).toBeEnabled();
 });
+
+test('a model merged from a trained adapter is listed on the Models page, can be chosen, and deleted', async ({ page }) => {
+  // The real merge and install into WebLLM's Cache API (same origin as the app).
+  await page.goto('/e2e/harness/merge.html');
+  await expect(page.locator('#status')).toHaveText('ready');
+  await page.evaluate(() => window.mergeHarness.install('tiny-trained', 'q4f16_1', 'cache'));
+
+  await openApp(page, 'models', null);
+  const trained = page.getByRole('region', { name: 'Trained models' });
+  await expect(trained).toContainText('tiny-trained');
+  await trained.getByRole('radio', { name: /tiny-trained/ }).check();
+  // Installed by the merge: nothing to download.
+  await expect(page.getByRole('button', { name: 'Load tiny-trained (trained)' })).toBeEnabled();
+  // The choice is kept in settings.
+  await page.reload();
+  await expect(page.getByRole('region', { name: 'Trained models' }).getByRole('radio', { name: /tiny-trained/ })).toBeChecked();
+
+  await page.getByRole('button', { name: 'Delete tiny-trained' }).click();
+  await expect(page.getByRole('region', { name: 'Trained models' })).toContainText('None yet.');
+  await expect(page.getByRole('button', { name: /Download and load a model/ })).toBeDisabled();
+  const left = await page.evaluate(async () => (await (await caches.open('webllm/model')).keys()).map((r) => r.url).filter((u) => u.includes('local.invalid')));
+  expect(left).toEqual([]);
+});

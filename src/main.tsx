@@ -26,6 +26,13 @@ const webllm: WebLlmApi = {
   async deleteCached(modelId) {
     return (await import('./llm/webllm')).deleteCachedModel(modelId);
   },
+  async trainedModels() {
+    const entries = await (await import('./llm/webllm-custom-model')).listCustomModels();
+    return entries.map((e) => ({ name: e.name, bytes: e.bytes, installedAt: e.installedAt }));
+  },
+  async deleteTrainedModel(name) {
+    await (await import('./llm/webllm-custom-model')).removeCustomModel(name);
+  },
 };
 
 /** The one engine worker of the page (the model and its trainer live there for the page's lifetime). */

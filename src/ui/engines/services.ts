@@ -11,11 +11,21 @@ export type EngineChoice =
   | { kind: 'local'; modelUrl: string }
   | { kind: 'scripted'; scriptUrl: string };
 
+/** A model merged from a trained adapter (Train page) and installed in WebLLM's cache. */
+export interface TrainedModel {
+  /** Its WebLLM model id. */
+  name: string;
+  bytes: number;
+  installedAt: string;
+}
+
 /** WebLLM as the Models page needs it (main.tsx loads the real module lazily). */
 export interface WebLlmApi {
   load(options: { modelId: string; embeddingModelId?: string; onProgress: (progress: LoadProgress) => void }): Promise<LoadedModel>;
   isCached(modelId: string): Promise<boolean>;
   deleteCached(modelId: string): Promise<void>;
+  trainedModels(): Promise<TrainedModel[]>;
+  deleteTrainedModel(name: string): Promise<void>;
 }
 
 /** The local engine's trainer (only with `?engine=local&model=URL`): runs in the engine worker. */

@@ -3,11 +3,12 @@ import { CHAT_MODELS, EMBEDDING_MODELS } from '../../llm/webllm-catalogue';
 import { LoadProgressBar } from '../components/LoadProgressBar';
 import { useModelState } from '../engines/model-host';
 import { engineLabel, type Engines } from '../engines/services';
-import { chosenModel, loadChoice, quantisationFor } from '../engines/webllm-choice';
+import { chosenModel, loadChoice, quantisationFor, TRAINED_PREFIX } from '../engines/webllm-choice';
 import { formatMegabytes } from '../format';
 import type { GpuSupport } from '../gpu-support';
 import { CacheBadge } from '../models/CacheBadge';
 import { GpuCapability } from '../models/GpuCapability';
+import { TrainedModels } from '../models/TrainedModels';
 import { useCacheStatus } from '../models/useCacheStatus';
 import type { Settings } from '../settings';
 
@@ -28,6 +29,7 @@ export function ModelsPage({ engines, support, settings, onChange }: Props) {
   const [problem, setProblem] = useState<string | null>(null);
   const loading = state.status === 'loading';
   const choice = chosenModel(settings, f16);
+  const trained = settings.chatModel.startsWith(TRAINED_PREFIX); // installed by a merge: nothing to download
   const canRun = support.state === 'ready' && engines.choice.kind === 'webllm';
 
   const load = async () => {
@@ -36,10 +38,13 @@ export function ModelsPage({ engines, support, settings, onChange }: Props) {
     await loadChoice(engines, choice);
     void refreshCache();
   };
+  const unloadIfLoaded = async (modelId: string) => {
+    if (state.status === 'ready' && state.model.id === modelId) await engines.host.unload();
+  };
   const remove = async (modelId: string) => {
     setProblem(null);
     try {
-      if (state.status === 'ready' && state.model.id === modelId) await engines.host.unload();
+      await unloadIfLoaded(modelId);
       await engines.webllm.deleteCached(modelId);
     } catch (error) {
       setProblem((error as Error).message);
@@ -83,7 +88,7 @@ export function ModelsPage({ engines, support, settings, onChange }: Props) {
         {state.status !== 'loading' && state.status !== 'ready' && (
           <div className="row">
             <button type="button" className="primary" disabled={!choice || !canRun} onClick={() => void load()}>
-              {choice && cache[choice.modelId] === 'cached' ? 'Load' : 'Download and load'} {choice ? choice.label : 'a model'}
+              {choice && (trained || cache[choice.modelId] === 'cached') ? 'Load' : 'Download and load'} {choice ? choice.label : 'a model'}
             </button>
             {!choice && <span className="muted small">Choose a chat model below first.</span>}
           </div>
@@ -124,6 +129,8 @@ export function ModelsPage({ engines, support, settings, onChange }: Props) {
           })}
         </fieldset>
       </section>
+
+      <TrainedModels webllm={engines.webllm} chosen={settings.chatModel} disabled={loading} onChoose={(chatModel) => onChange({ chatModel })} beforeDelete={unloadIfLoaded} />
 
       <section className="panel" aria-labelledby="embedding-title">
         <h2 id="embedding-title">Embedding model (optional)</h2>
