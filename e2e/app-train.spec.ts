@@ -22,7 +22,6 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await page.goto(`/?engine=local&model=${encodeURIComponent(MODEL_URL)}#/train`);
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
   await expect(page.getByText('Training runs on our own WebGPU engine with the model at')).toBeVisible();
-  await expect(page.getByRole('option', { name: 'LoCoMo memory manager (coming)' })).toBeDisabled();
 
   // The documented defaults, then a small run.
   await expect(page.getByLabel('Group size G')).toHaveValue('8');
@@ -83,4 +82,38 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
   await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
   await expect(page.getByRole('figure').filter({ hasText: 'Loss' })).toContainText('at step 3');
+});
+
+test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(`/?engine=local&model=${encodeURIComponent(MODEL_URL)}#/train`);
+  await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
+  await page.getByLabel('Agent and data').selectOption('locomo-answer');
+  await expect(page.getByText('the reward is an exact match with the gold answer')).toBeVisible();
+  await page.getByLabel('Steps', { exact: true }).fill('4');
+  await page.getByLabel('Prompts per step').fill('1');
+  await page.getByLabel('Group size G').fill('2');
+  await page.getByLabel('Reply length').fill('8');
+  await page.getByLabel('LoRA rank r').fill('4');
+  await page.getByLabel('Checkpoint every').fill('1');
+  await page.getByLabel('Turns used').fill('12');
+  await page.getByLabel('Reply cap while building').fill('8');
+  // Without the data the page says what to load.
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Load LoCoMo (locomo10.json)' })).toBeVisible();
+  await page.getByRole('region', { name: 'LoCoMo data' }).locator('input[type=file]').setInputFiles('../shared/data/locomo10.json');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  const state = page.locator('.run-state');
+  await expect(state).toContainText(/step [12] of 4/, { timeout: 120_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(state).toContainText('Paused');
+
+  // After a reload the run resumes from its checkpoint, its task rebuilt from the tuples kept in IndexedDB.
+  await page.reload();
+  await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
+  await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText(/Step [123] of 4/);
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(state).toContainText('Finished · step 4 of 4', { timeout: 120_000 });
+  await expect(page.getByRole('figure').filter({ hasText: 'Reward (mean ± std)' })).toContainText('at step 4');
 });

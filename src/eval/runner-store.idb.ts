@@ -2,7 +2,8 @@
 // nothing of evaluations), holding every run set-up's identity, answered questions and bank checkpoints,
 // keyed by a run id (the app derives it from the set-up, so a rerun of the same set-up resumes). Each
 // append is one transaction, durable before it resolves (the runner's contract).
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { openVersionedDb, type Upgrade } from '../memory/versioned-db';
 import type { BankCheckpoint, EvalStore, QuestionResult, RunIdentity } from './runner';
 
 interface EvalDb extends DBSchema {
@@ -11,8 +12,7 @@ interface EvalDb extends DBSchema {
   banks: { key: [string, string]; value: { runId: string; checkpoint: BankCheckpoint }; indexes: { byRun: string } };
 }
 
-/** upgrades[n] brings the database from version n to n + 1 (add steps; never edit a released one). */
-const upgrades: ((db: IDBPDatabase<EvalDb>) => void)[] = [
+const upgrades: Upgrade<EvalDb>[] = [
   (db) => {
     db.createObjectStore('runs', { keyPath: 'runId' });
     db.createObjectStore('results', { keyPath: ['runId', 'result.sampleId', 'result.qaIndex'] }).createIndex('byRun', 'runId');
@@ -27,11 +27,7 @@ export class IndexedDbEvalStore implements EvalStore {
   ) {}
 
   static async open(runId: string, name = 'memory-r1-eval'): Promise<IndexedDbEvalStore> {
-    const db = await openDB<EvalDb>(name, upgrades.length, {
-      upgrade(database, oldVersion) {
-        for (let v = oldVersion; v < upgrades.length; v++) upgrades[v]!(database);
-      },
-    });
+    const db = await openVersionedDb<EvalDb>(name, upgrades);
     return new IndexedDbEvalStore(db, runId);
   }
 

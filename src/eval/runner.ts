@@ -130,10 +130,12 @@ export interface EvalRun {
 
 const resultKey = (sampleId: string, qaIndex: number) => `${sampleId}#${qaIndex}`;
 
+/** One string per identity, whatever the order of its keys. */
+export const identityKey = (identity: RunIdentity): string => JSON.stringify(Object.keys(identity).sort().map((key) => [key, identity[key]]));
+
 /** Same keys with the same values, in any order. */
 export function sameIdentity(a: RunIdentity, b: RunIdentity): boolean {
-  const canonical = (identity: RunIdentity) => JSON.stringify(Object.keys(identity).sort().map((key) => [key, identity[key]]));
-  return canonical(a) === canonical(b);
+  return identityKey(a) === identityKey(b);
 }
 
 /** Running mean times per turn and per question, so the ETA covers ingestion as well as answering. */

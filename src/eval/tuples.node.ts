@@ -2,7 +2,7 @@
 // otherwise built and written atomically (a killed build leaves no half-written cache).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { sameIdentity, type RunIdentity } from './runner';
-import { TUPLES_VERSION, type TrainingTuples } from './tuples';
+import { TUPLES_VERSION, type TrainingTuples, type TupleCache } from './tuples';
 
 function isTuples(value: unknown): value is TrainingTuples {
   if (typeof value !== 'object' || value === null) return false;
@@ -35,11 +35,13 @@ export async function writeTuplesCache(path: string, tuples: TrainingTuples): Pr
   await rename(temporary, path);
 }
 
-/** Cached tuples for `identity`, or `build()` them and cache the result. */
-export async function loadOrBuildTuples(path: string, identity: RunIdentity, build: () => Promise<TrainingTuples>): Promise<{ tuples: TrainingTuples; cached: boolean }> {
-  const cached = await readTuplesCache(path, identity);
-  if (cached) return { tuples: cached, cached: true };
-  const tuples = await build();
-  await writeTuplesCache(path, tuples);
-  return { tuples, cached: false };
+/** Tuples kept in one JSON file (a file holds one identity's; another identity's build replaces it). */
+export class FileTupleCache implements TupleCache {
+  constructor(readonly path: string) {}
+  load(identity: RunIdentity): Promise<TrainingTuples | undefined> {
+    return readTuplesCache(this.path, identity);
+  }
+  save(tuples: TrainingTuples): Promise<void> {
+    return writeTuplesCache(this.path, tuples);
+  }
 }

@@ -6,8 +6,8 @@ import { buildManagerMessages, viewMemories } from '../agents';
 import { conversationsOf, type LocomoConversation } from './locomo';
 import { readLocomoFile } from './locomo.node.js';
 import { echoAgents } from './test-helpers';
-import { buildTrainingTuples } from './tuples';
-import { loadOrBuildTuples } from './tuples.node.js';
+import { buildTrainingTuples, loadOrBuildTuples } from './tuples';
+import { FileTupleCache } from './tuples.node.js';
 import { loadMemories } from './bank-snapshot';
 
 let train: LocomoConversation[];
@@ -60,13 +60,14 @@ describe('buildTrainingTuples (conv-26, first 40 turns)', () => {
       const path = join(dir, 'tuples.json');
       const agents = echoAgents(() => 'x');
       const build = () => buildTrainingTuples({ conversations: train, model: agents.model, identity: { model: 'echo', turns: 10 }, limits: { turns: 10, questions: 4 } });
-      const first = await loadOrBuildTuples(path, { model: 'echo', turns: 10 }, build);
+      const cache = new FileTupleCache(path);
+      const first = await loadOrBuildTuples(cache, { model: 'echo', turns: 10 }, build);
       const calls = agents.calls.extract;
-      const second = await loadOrBuildTuples(path, { model: 'echo', turns: 10 }, build);
+      const second = await loadOrBuildTuples(cache, { model: 'echo', turns: 10 }, build);
       expect([first.cached, second.cached]).toEqual([false, true]);
       expect(agents.calls.extract).toBe(calls);
       expect(second.tuples).toEqual(JSON.parse(JSON.stringify(first.tuples)));
-      const other = await loadOrBuildTuples(path, { model: 'other', turns: 10 }, build);
+      const other = await loadOrBuildTuples(cache, { model: 'other', turns: 10 }, build);
       expect(other.cached).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });

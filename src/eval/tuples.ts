@@ -58,6 +58,22 @@ export interface TrainingTuples {
 
 export type TupleProgress = { sampleId: string; turn: number; turns: number };
 
+/** Where built tuples are kept (a file in Node, IndexedDB in the browser). */
+export interface TupleCache {
+  /** The tuples built by this identity, if kept. */
+  load(identity: RunIdentity): Promise<TrainingTuples | undefined>;
+  save(tuples: TrainingTuples): Promise<void>;
+}
+
+/** The kept tuples of `identity`, or `build()` them and keep them. */
+export async function loadOrBuildTuples(cache: TupleCache, identity: RunIdentity, build: () => Promise<TrainingTuples>): Promise<{ tuples: TrainingTuples; cached: boolean }> {
+  const kept = await cache.load(identity);
+  if (kept) return { tuples: kept, cached: true };
+  const tuples = await build();
+  await cache.save(tuples);
+  return { tuples, cached: false };
+}
+
 export interface TupleOptions {
   conversations: readonly LocomoConversation[];
   /** Runs extraction and management while the bank is built. */

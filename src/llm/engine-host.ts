@@ -13,7 +13,10 @@ import { UrlSource, type DownloadProgress, type ModelSource } from '../model/sou
 import type { CheckpointStorage } from '../train/checkpoint';
 import type { ChatMessage, ChatRequest, ChatResponse } from './chat-model';
 import { LocalChatModel, type LocalEngine } from './local';
-import { createTrainerHost, type TrainerHostApi, type TrainingListener } from './trainer-host';
+import { identityKey } from '../eval/runner';
+import type { TrainingTuples } from '../eval/tuples';
+import type { LocomoRunSetup } from '../eval/tuples.idb';
+import { createTrainerHost, type TrainerHostApi, type TrainingListener, type TupleStore } from './trainer-host';
 
 export type EngineLoadProgress =
   | { phase: 'download'; path: string; loaded: number; total: number | null }
@@ -115,6 +118,20 @@ export type TrainingStorage = CheckpointStorage & { remove(name: string): Promis
 export interface EngineHostOptions {
   /** Where a model's training checkpoints go (the worker: IndexedDB per model URL); default in memory. */
   checkpointStorage?: (modelUrl: string) => Promise<TrainingStorage>;
+  /** Where LoCoMo training tuples go (the worker: IndexedDB); default in memory. */
+  tupleStore?: () => Promise<TupleStore>;
+}
+
+/** Tuples kept in memory only (Node tests, or a host given no store). */
+function memoryTupleStore(): TupleStore {
+  const tuples = new Map<string, TrainingTuples>();
+  const runs = new Map<string, LocomoRunSetup>();
+  return {
+    load: async (identity) => tuples.get(identityKey(identity)),
+    save: async (t) => void tuples.set(identityKey(t.identity), t),
+    saveRun: async (model, setup) => void runs.set(model, setup),
+    lastRun: async (model) => runs.get(model),
+  };
 }
 
 /** Checkpoints kept in memory only (Node tests, or a host given no storage). */
@@ -161,6 +178,7 @@ export function createEngineHost(open: EngineOpener, options: EngineHostOptions 
     return m;
   };
   const storages = new Map<string, Promise<TrainingStorage>>();
+  let tupleStore: Promise<TupleStore> | undefined;
   const openStorage = options.checkpointStorage ?? (async () => memoryStorage());
   const trainer = createTrainerHost({
     engine: () => {
@@ -179,6 +197,7 @@ export function createEngineHost(open: EngineOpener, options: EngineHostOptions 
       if (!s) storages.set(url, (s = openStorage(url)));
       return s;
     },
+    tuples: () => (tupleStore ??= (options.tupleStore ?? (async () => memoryTupleStore()))()),
   });
   const watchDevice = (e: HostEngine): void => {
     void lostOf(e)?.then((info) => {

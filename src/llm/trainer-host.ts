@@ -6,6 +6,10 @@
 // Each step runs as one job of the host's GPU queue, so a chat request waits at most one step.
 
 import type { ModelRecord } from '@mlc-ai/web-llm';
+import { isLocomoTask, locomoTrainingTask, tupleIdentity, tuplesOnEngine, type LocomoTaskName, type TupleSettings } from '../eval/locomo-task';
+import type { LocomoConversation } from '../eval/locomo';
+import type { LocomoRunSetup } from '../eval/tuples.idb';
+import type { TupleCache } from '../eval/tuples';
 import type { Engine } from '../model/engine';
 import { loadModel } from '../model/load';
 import type { HostLoraAdapter } from '../model/lora';
@@ -18,15 +22,23 @@ import { syntheticTask } from '../train/tasks/synthetic';
 import { Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
 import { customModelRecord, installIntoWebLlmCache } from './webllm-custom-model';
 
-/** The tasks a run can train on (the LoCoMo manager / answer tasks come later). */
-export const TRAINING_TASKS = { synthetic: syntheticTask } as const;
-export type TrainingTaskName = keyof typeof TRAINING_TASKS;
+/** The tasks a run can train on: the synthetic memory-operation task, and Memory-R1's two LoCoMo tasks. */
+export const TRAINING_TASKS = ['synthetic', 'locomo-manager', 'locomo-answer'] as const;
+export type TrainingTaskName = (typeof TRAINING_TASKS)[number];
 
 export interface StartTrainingRequest {
   task: TrainingTaskName;
   options: TrainerOptions;
   /** Save a checkpoint every N steps (and always on pause, stop and at the end). */
   checkpointEvery: number;
+  /** LoCoMo tasks: the training conversations (conv-26) and how to build the tuples from them. */
+  locomo?: TupleSettings & { conversations: LocomoConversation[] };
+}
+
+/** Where LoCoMo training tuples are kept, and per model the set-up of its latest LoCoMo run (for resume). */
+export interface TupleStore extends TupleCache {
+  saveRun(model: string, setup: LocomoRunSetup): Promise<void>;
+  lastRun(model: string): Promise<LocomoRunSetup | undefined>;
 }
 
 export type TrainingState = 'idle' | 'running' | 'pausing' | 'paused' | 'stopping' | 'stopped' | 'finished' | 'failed' | 'device-lost';
@@ -101,6 +113,8 @@ export interface TrainerHostDeps {
   serial<T>(job: () => Promise<T>): Promise<T>;
   /** The checkpoint storage of a model (one per model URL). */
   storage(modelUrl: string): Promise<CheckpointStorage & { remove(name: string): Promise<void> }>;
+  /** Where LoCoMo training tuples are kept. */
+  tuples(): Promise<TupleStore>;
 }
 
 /** How many checkpoints of a model are kept (each holds the adapter and two AdamW moments). */
@@ -123,6 +137,8 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
   let listener: TrainingListener | undefined;
   let request: 'pause' | 'stop' | null = null;
   let loop: Promise<void> | null = null;
+  /** A new run's task is being made (LoCoMo tuples can take a while to build). */
+  let preparing = false;
   /** Bumped by a device loss, so a loop still awaiting a dead step ends quietly. */
   let epoch = 0;
 
@@ -218,6 +234,44 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     })();
   };
 
+  /**
+   * The LoCoMo task of a run: from `conversations` (a new run: the tuples are built with the base model
+   * unless kept) or from the kept tuples of the model's latest LoCoMo run (resuming after a reload).
+   */
+  const locomoTask = async (name: LocomoTaskName, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
+    const store = await deps.tuples();
+    const model = deps.modelUrl();
+    let setup: LocomoRunSetup | undefined = start && { identity: tupleIdentity(model, start), settings: { turns: start.turns, maxNewTokens: start.maxNewTokens } };
+    let tuples;
+    if (start && setup) {
+      const training = start.conversations.filter((c) => c.split === 'train');
+      if (training.length === 0) throw new Error('The LoCoMo file has no training conversation (conv-26): load locomo10.json.');
+      let shown = 0;
+      const identity = setup.identity;
+      ({ tuples } = await deps.serial(() =>
+        tuplesOnEngine(engine, training, identity, start, store, (p) => {
+          if (Date.now() - shown < 500 && p.turn < p.turns) return;
+          shown = Date.now();
+          message = `Building the training tuples with the base model: ${p.sampleId}, turn ${p.turn} of ${p.turns}.`;
+          void announce();
+        }),
+      ));
+      await store.saveRun(model, setup);
+    } else {
+      setup = await store.lastRun(model);
+      tuples = setup && (await store.load(setup.identity));
+      if (!setup || !tuples) throw new Error('The training tuples of this run are no longer in this browser: start a new run (with the LoCoMo file).');
+    }
+    message = null;
+    return locomoTrainingTask(name, engine, tuples, setup.settings);
+  };
+
+  const taskOf = async (name: string, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
+    if (name === 'synthetic') return syntheticTask();
+    if (isLocomoTask(name)) return locomoTask(name, engine, start);
+    throw new Error(`Unknown training task "${name}"; available: ${TRAINING_TASKS.join(', ')}.`);
+  };
+
   const setListener = (l: TrainingListener | undefined): void => {
     if (l) listener = l;
   };
@@ -238,12 +292,22 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
 
   return {
     async startTraining(req, l) {
-      if (busy()) throw new Error('A training run is under way: pause or stop it before starting another.');
-      const makeTask = TRAINING_TASKS[req.task];
-      if (!makeTask) throw new Error(`Unknown training task "${req.task}"; available: ${Object.keys(TRAINING_TASKS).join(', ')}.`);
+      if (busy() || preparing) throw new Error('A training run is under way: pause or stop it before starting another.');
+      if (isLocomoTask(req.task) && !req.locomo) throw new Error(`The ${req.task} task trains on LoCoMo: load locomo10.json first.`);
+      if (req.task === 'locomo-manager' && req.options.algorithm === 'sft') throw new Error('The LoCoMo manager task has no reference operations to imitate: use GRPO or PPO.');
       setListener(l);
       every = Math.max(1, Math.floor(req.checkpointEvery));
       const engine = deps.engine();
+      preparing = true;
+      let task: TrainingTask<TaskExample>;
+      try {
+        task = await taskOf(req.task, engine, req.locomo);
+      } catch (error) {
+        message = error instanceof Error ? error.message : String(error);
+        throw error;
+      } finally {
+        preparing = false;
+      }
       const storage = await deps.storage(deps.modelUrl());
       // A new run replaces this model's previous run: its checkpoints would otherwise mix with ours.
       for (const { name } of await checkpoints()) await storage.remove(name);
@@ -251,7 +315,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
         trainer?.dispose();
         trainer = null;
         freeAdapter(engine, req.options.adapterName ?? 'train');
-        return new Trainer<TaskExample>(engine, req.options, makeTask());
+        return new Trainer<TaskExample>(engine, req.options, task);
       });
       trainer = created;
       run(created);
@@ -278,14 +342,13 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       const ck = await latest();
       if (!ck) throw new Error('There is no checkpoint to resume from: start a run first.');
       if (ck.step >= ck.config.totalSteps) throw new Error(`The run in the latest checkpoint finished all its ${ck.config.totalSteps} steps; start a new run to train more.`);
-      const makeTask = TRAINING_TASKS[ck.task as TrainingTaskName];
-      if (!makeTask) throw new Error(`The checkpoint was trained on task "${ck.task}", which this version does not have.`);
       const engine = deps.engine();
+      const task = await taskOf(ck.task, engine);
       const resumed = await deps.serial(async () => {
         trainer?.dispose();
         trainer = null;
         freeAdapter(engine, ck.config.adapterName);
-        return resumeTrainer<TaskExample>(engine, ck, makeTask());
+        return resumeTrainer<TaskExample>(engine, ck, task);
       });
       trainer = resumed;
       run(resumed);

@@ -1,25 +1,21 @@
 // Checkpoints in the browser: one IndexedDB database of the trainer's own (the memory bank's database
 // knows nothing of training). A save is one put in one transaction, so a closed tab or a full disk
 // leaves the previous checkpoint of that name intact.
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { DBSchema, IDBPDatabase } from 'idb';
+import { openVersionedDb, type Upgrade } from '../memory/versioned-db';
 import type { CheckpointStorage } from './checkpoint';
 
 interface TrainingDb extends DBSchema {
   checkpoints: { key: string; value: { name: string; bytes: Uint8Array; savedAt: number } };
 }
 
-/** upgrades[n] brings the database from version n to n + 1 (add steps; never edit a released one). */
-const upgrades: ((db: IDBPDatabase<TrainingDb>) => void)[] = [(db) => void db.createObjectStore('checkpoints', { keyPath: 'name' })];
+const upgrades: Upgrade<TrainingDb>[] = [(db) => void db.createObjectStore('checkpoints', { keyPath: 'name' })];
 
 export class IndexedDbCheckpointStorage implements CheckpointStorage {
   private constructor(private readonly db: IDBPDatabase<TrainingDb>) {}
 
   static async open(name = 'memory-r1-training'): Promise<IndexedDbCheckpointStorage> {
-    const db = await openDB<TrainingDb>(name, upgrades.length, {
-      upgrade(database, oldVersion) {
-        for (let v = oldVersion; v < upgrades.length; v++) upgrades[v]!(database);
-      },
-    });
+    const db = await openVersionedDb<TrainingDb>(name, upgrades);
     return new IndexedDbCheckpointStorage(db);
   }
 

@@ -12,11 +12,8 @@ import type { TaskExample, TrainingTask } from '../../train/task';
 import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerOptions } from '../../train/trainer';
 import { conversationsOf } from '../../eval/locomo';
 import { readLocomoFile } from '../../eval/locomo.node.js';
-import { managerReward } from '../../eval/rewards';
-import { locomoAnswerTask, locomoManagerTask } from '../../eval/training-tasks';
-import { buildTrainingTuples } from '../../eval/tuples';
-import { loadOrBuildTuples } from '../../eval/tuples.node.js';
-import { LocalChatModel } from '../../llm/local';
+import { locomoTrainingTask, tupleIdentity, tuplesOnEngine } from '../../eval/locomo-task';
+import { FileTupleCache } from '../../eval/tuples.node.js';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
 
 const ALGORITHMS: Algorithm[] = ['grpo', 'ppo', 'sft'];
@@ -30,33 +27,16 @@ interface LocomoSettings {
   maxNewTokens: number | undefined;
 }
 
-/**
- * The task on this engine. LoCoMo tasks train on conv-26 (Memory-R1's training split): the training tuples
- * are built once by running our own pipeline with the base model (cached in --tuples), and the manager's
- * reward asks the base model (adapter off: the frozen answer agent) the questions linked to each turn.
- */
+/** The task on this engine; LoCoMo tuples are cached in --tuples (see src/eval/locomo-task.ts). */
 async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo: LocomoSettings): Promise<TrainingTask<TaskExample>> {
   if (name === 'synthetic') return syntheticTask();
-  const base = new LocalChatModel(engine);
-  const cap = { max_tokens: locomo.maxNewTokens ?? 0 };
-  const identity = { model: modelDir, split: 'train', turns: locomo.turns ?? null, maxNewTokens: locomo.maxNewTokens ?? null };
   const conversations = conversationsOf(await readLocomoFile(locomo.data), 'train');
   const progress = progressReporter('tuples');
-  const { tuples, cached } = await loadOrBuildTuples(locomo.tuplesPath, identity, () =>
-    buildTrainingTuples({
-      conversations,
-      model: base,
-      identity,
-      ...(locomo.turns ? { limits: { turns: locomo.turns } } : {}),
-      ...(locomo.maxNewTokens ? { sampling: { extract: cap, manage: cap } } : {}),
-      onProgress: (p) => progress(p.turn, p.turns, p.sampleId),
-    }),
+  const { tuples, cached } = await tuplesOnEngine(engine, conversations, tupleIdentity(modelDir, locomo), locomo, new FileTupleCache(locomo.tuplesPath), (p) =>
+    progress(p.turn, p.turns, p.sampleId),
   );
   process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples (${locomo.tuplesPath})\n`);
-  const format = (messages: Parameters<typeof engine.tokenizer.applyChatTemplate>[0]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
-  return name === 'locomo-answer'
-    ? locomoAnswerTask(tuples.answer, format)
-    : locomoManagerTask(tuples.manager, format, managerReward(base, locomo.maxNewTokens ? { sampling: { temperature: 0, top_p: 1, ...cap } } : {}));
+  return locomoTrainingTask(name, engine, tuples, locomo);
 }
 
 const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));

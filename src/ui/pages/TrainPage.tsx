@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
+import type { LocomoConversation } from '../../eval/locomo';
 import { ModelNotice } from '../components/ModelNotice';
+import { SourcePicker } from '../demo/SourcePicker';
 import { useModelState, type ModelHost } from '../engines/model-host';
 import type { EngineChoice, TrainingApi } from '../engines/services';
 import { CheckpointList } from '../train/CheckpointList';
@@ -23,6 +25,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
   const ready = model.status === 'ready' && training !== undefined;
   const run = useTraining(training, ready);
   const [settings, setSettings] = useState(initialSettings);
+  const [locomo, setLocomo] = useState<LocomoConversation[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [links, setLinks] = useDownloadLinks();
   const [linksLabel, setLinksLabel] = useState<string | null>(null);
@@ -34,8 +37,15 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
   const start = () => {
     const parsed = toRequest(settings);
     if ('problem' in parsed) return setProblem(parsed.problem);
+    const { request, limits } = parsed;
+    if (request.task !== 'synthetic') {
+      if (!locomo) return setProblem('Load LoCoMo (locomo10.json) under “LoCoMo data” first.');
+      const conversations = locomo.filter((c) => c.split === 'train');
+      if (conversations.length === 0) return setProblem('That file has no training conversation (conv-26): load locomo10.json.');
+      request.locomo = { conversations, ...limits };
+    }
     setProblem(null);
-    void run.start(parsed.request);
+    void run.start(request);
   };
 
   const exportPeft = async (checkpoint?: string) => {
@@ -70,6 +80,17 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
       <section className="panel" aria-labelledby="train-setup-title">
         <h2 id="train-setup-title">Run</h2>
         <TrainSetup settings={settings} onChange={setSettings} disabled={active || run.busy || !training} />
+        {settings.task !== 'synthetic' && (
+          <SourcePicker
+            idPrefix="train-"
+            title="LoCoMo data"
+            pick={false}
+            disabled={active || run.busy}
+            chosen={null}
+            onChoose={() => undefined}
+            onLoaded={(_name, conversations) => setLocomo(conversations)}
+          />
+        )}
         {(problem ?? run.error) && (
           <p role="alert" className="notice error">
             {problem ?? run.error}

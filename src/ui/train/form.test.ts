@@ -10,6 +10,7 @@ describe('Train page settings', () => {
       steps: d.totalSteps,
       promptsPerStep: d.promptsPerStep,
       groupSize: d.groupSize,
+      maxCompletionTokens: d.maxCompletionTokens,
       lr: d.optimizer.lr,
       epsilon: d.grpo.epsilonLow,
       beta: d.grpo.beta,
@@ -27,5 +28,17 @@ describe('Train page settings', () => {
     settings.values.groupSize = '4';
     settings.values.lr = '0';
     expect(toRequest(settings)).toEqual({ problem: 'Learning rate: must be above 0.' });
+  });
+
+  it('LoCoMo tasks: optional tuple limits, and no SFT for the manager', () => {
+    const settings = { ...initialSettings(), task: 'locomo-answer' as const };
+    expect(toRequest(settings)).toMatchObject({ request: { task: 'locomo-answer' }, limits: {} });
+    settings.locomo = { turns: '20', maxNewTokens: ' ' };
+    expect(toRequest(settings)).toMatchObject({ limits: { turns: 20 } });
+    settings.locomo.maxNewTokens = '0';
+    expect(toRequest(settings)).toEqual({ problem: 'Reply cap while building: enter a whole number of at least 1, or leave it blank.' });
+    expect(toRequest({ ...initialSettings(), task: 'locomo-manager', algorithm: 'sft' })).toEqual({
+      problem: 'The LoCoMo manager has no reference operations to imitate: choose GRPO or PPO.',
+    });
   });
 });

@@ -1,22 +1,52 @@
 // The Train page's settings: the documented defaults (defaults.test.ts checks them against the
 // trainer's own DEFAULT_TRAINER, which the UI does not import: it would pull the GPU code into the page),
 // their help texts, and the request they make.
-import type { StartTrainingRequest } from '../../llm/trainer-host';
+import type { StartTrainingRequest, TrainingTaskName } from '../../llm/trainer-host';
 import type { Algorithm } from '../../train/trainer';
 
-export const FIELDS = ['steps', 'promptsPerStep', 'groupSize', 'lr', 'epsilon', 'beta', 'rank', 'alpha', 'temperature', 'seed', 'checkpointEvery'] as const;
+export const FIELDS = ['steps', 'promptsPerStep', 'groupSize', 'maxCompletionTokens', 'lr', 'epsilon', 'beta', 'rank', 'alpha', 'temperature', 'seed', 'checkpointEvery'] as const;
 export type Field = (typeof FIELDS)[number];
 
+/** Limits on building LoCoMo's training tuples (blank: none). */
+export const LOCOMO_FIELDS = ['turns', 'maxNewTokens'] as const;
+export type LocomoField = (typeof LOCOMO_FIELDS)[number];
+
 export interface TrainSettings {
+  task: TrainingTaskName;
   algorithm: Algorithm;
   /** As typed: parsed and checked when a run starts. */
   values: Record<Field, string>;
+  locomo: Record<LocomoField, string>;
 }
+
+export const TASKS: { value: TrainingTaskName; label: string; help: string }[] = [
+  {
+    value: 'synthetic',
+    label: 'Synthetic memory operations (ADD / NONE / UPDATE / DELETE)',
+    help: 'A memory and a new fact; the model picks the operation the manager should emit (reward 1 when right). Needs no data: good for trying the trainer.',
+  },
+  {
+    value: 'locomo-manager',
+    label: 'LoCoMo memory manager (Memory-R1)',
+    help: 'Each turn of LoCoMo’s training conversation with the memories before it; the reward is whether the frozen base model then answers the turn’s questions exactly. GRPO or PPO.',
+  },
+  {
+    value: 'locomo-answer',
+    label: 'LoCoMo answer agent (Memory-R1)',
+    help: 'Each training question with its 60 retrieved memories; the reward is an exact match with the gold answer.',
+  },
+];
+
+export const LOCOMO_SPECS: Record<LocomoField, { label: string; help: string }> = {
+  turns: { label: 'Turns used', help: 'Build the training data from only the first N turns (blank: all); the base model runs over every turn once, then the data is kept.' },
+  maxNewTokens: { label: 'Reply cap while building', help: 'Longest reply of the base model while building the data and scoring the manager (blank: the agents’ own).' },
+};
 
 export const DEFAULTS: Record<Field, number> = {
   steps: 100,
   promptsPerStep: 4,
   groupSize: 8,
+  maxCompletionTokens: 64,
   lr: 1e-4,
   epsilon: 0.2,
   beta: 0.04,
@@ -40,6 +70,7 @@ export const FIELD_SPECS: Record<Field, FieldSpec> = {
   steps: { label: 'Steps', help: 'Optimiser steps in the run; the ETA and the checkpoints count them.', integer: true, min: 1 },
   promptsPerStep: { label: 'Prompts per step', help: 'Different prompts sampled for each step (P).', integer: true, min: 1 },
   groupSize: { label: 'Group size G', help: 'Completions sampled per prompt; GRPO scores each against its group’s mean. 8 as in the paper.', integer: true, min: 2, only: ['grpo', 'ppo'] },
+  maxCompletionTokens: { label: 'Reply length', help: 'Most tokens in a sampled completion (64).', integer: true, min: 1 },
   lr: { label: 'Learning rate', help: 'Peak AdamW learning rate. 1e-4 suits real models; tiny test models learn at about 5e-3.', integer: false, min: 0 },
   epsilon: { label: 'Clip ε', help: 'How far one update may move a token’s probability ratio from 1 (0.2).', integer: false, min: 0, only: ['grpo', 'ppo'] },
   beta: { label: 'KL weight β', help: 'Pull towards the base model (0.04); 0 skips the reference pass and is faster.', integer: false, min: 0, only: ['grpo', 'ppo'] },
@@ -57,11 +88,14 @@ export const ALGORITHMS: { value: Algorithm; label: string; help: string }[] = [
 ];
 
 export function initialSettings(): TrainSettings {
-  return { algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, String(DEFAULTS[f])])) as Record<Field, string> };
+  return { task: 'synthetic', algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, String(DEFAULTS[f])])) as Record<Field, string>, locomo: { turns: '', maxNewTokens: '' } };
 }
 
-/** The run request, or the first problem with the settings (naming the field and what it needs). */
-export function toRequest(settings: TrainSettings): { request: StartTrainingRequest } | { problem: string } {
+/**
+ * The run request (for LoCoMo tasks without its data, which the page adds, and with the tuple limits
+ * apart), or the first problem with the settings (naming the field and what it needs).
+ */
+export function toRequest(settings: TrainSettings): { request: StartTrainingRequest; limits: Partial<Record<LocomoField, number>> } | { problem: string } {
   const n = {} as Record<Field, number>;
   for (const field of FIELDS) {
     const spec = FIELD_SPECS[field];
@@ -72,9 +106,21 @@ export function toRequest(settings: TrainSettings): { request: StartTrainingRequ
     if (value < spec.min || (field === 'lr' && value === 0)) return { problem: `${spec.label}: must be ${field === 'lr' ? 'above 0' : `at least ${spec.min}`}.` };
     n[field] = value;
   }
+  const limits: Partial<Record<LocomoField, number>> = {};
+  if (settings.task !== 'synthetic') {
+    for (const field of LOCOMO_FIELDS) {
+      const text = settings.locomo[field].trim();
+      if (text === '') continue;
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 1) return { problem: `${LOCOMO_SPECS[field].label}: enter a whole number of at least 1, or leave it blank.` };
+      limits[field] = value;
+    }
+    if (settings.task === 'locomo-manager' && settings.algorithm === 'sft') return { problem: 'The LoCoMo manager has no reference operations to imitate: choose GRPO or PPO.' };
+  }
   return {
+    limits,
     request: {
-      task: 'synthetic',
+      task: settings.task,
       checkpointEvery: n.checkpointEvery,
       options: {
         algorithm: settings.algorithm,
@@ -87,6 +133,7 @@ export function toRequest(settings: TrainSettings): { request: StartTrainingRequ
         ppo: { epsilon: n.epsilon, klCoefficient: n.beta },
         lora: { rank: n.rank, alpha: n.alpha },
         optimizer: { lr: n.lr },
+        maxCompletionTokens: n.maxCompletionTokens,
       },
     },
   };

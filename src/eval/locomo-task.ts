@@ -1,0 +1,59 @@
+// Memory-R1's LoCoMo training tasks on the local engine, as the CLI and the Train page both build them:
+// the training tuples come from running our own pipeline with the base model over the training
+// conversations (conv-26), kept by what built them (tuples.ts's TupleCache); the manager's reward asks
+// the same base model (adapter off: the frozen answer agent) the questions linked to each turn.
+import { LocalChatModel, type LocalEngine } from '../llm/local';
+import type { TaskExample, TrainingTask } from '../train/task';
+import type { LocomoConversation } from './locomo';
+import { managerReward } from './rewards';
+import type { RunIdentity } from './runner';
+import { locomoAnswerTask, locomoManagerTask } from './training-tasks';
+import { buildTrainingTuples, loadOrBuildTuples, type TrainingTuples, type TupleCache, type TupleProgress } from './tuples';
+
+export const LOCOMO_TASKS = ['locomo-manager', 'locomo-answer'] as const;
+export type LocomoTaskName = (typeof LOCOMO_TASKS)[number];
+
+export const isLocomoTask = (name: string): name is LocomoTaskName => (LOCOMO_TASKS as readonly string[]).includes(name);
+
+/** How the tuples are built: limits for smoke runs and small models. */
+export interface TupleSettings {
+  /** Only the first N turns of each conversation. */
+  turns?: number | undefined;
+  /** Cap on the base model's replies while building tuples and scoring the manager. */
+  maxNewTokens?: number | undefined;
+}
+
+/** What the tuples of a model depend on: the model, the split and the limits. */
+export function tupleIdentity(model: string, settings: TupleSettings): RunIdentity {
+  return { model, split: 'train', turns: settings.turns ?? null, maxNewTokens: settings.maxNewTokens ?? null };
+}
+
+/** The kept tuples of `identity`, or builds them with the base model over `conversations` and keeps them. */
+export function tuplesOnEngine(
+  engine: LocalEngine,
+  conversations: readonly LocomoConversation[],
+  identity: RunIdentity,
+  settings: TupleSettings,
+  cache: TupleCache,
+  onProgress?: (progress: TupleProgress) => void,
+): Promise<{ tuples: TrainingTuples; cached: boolean }> {
+  const cap = { max_tokens: settings.maxNewTokens ?? 0 };
+  return loadOrBuildTuples(cache, identity, () =>
+    buildTrainingTuples({
+      conversations,
+      model: new LocalChatModel(engine),
+      identity,
+      ...(settings.turns ? { limits: { turns: settings.turns } } : {}),
+      ...(settings.maxNewTokens ? { sampling: { extract: cap, manage: cap } } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    }),
+  );
+}
+
+/** The task on this engine from built tuples. */
+export function locomoTrainingTask(name: LocomoTaskName, engine: LocalEngine, tuples: TrainingTuples, settings: TupleSettings): TrainingTask<TaskExample> {
+  const format = (messages: Parameters<LocalEngine['tokenizer']['applyChatTemplate']>[0]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
+  if (name === 'locomo-answer') return locomoAnswerTask(tuples.answer, format);
+  const cap = settings.maxNewTokens ? { sampling: { temperature: 0, top_p: 1, max_tokens: settings.maxNewTokens } } : {};
+  return locomoManagerTask(tuples.manager, format, managerReward(new LocalChatModel(engine), cap));
+}
