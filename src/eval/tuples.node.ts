@@ -1,6 +1,7 @@
 // Training tuples cached as one JSON file: reused when it was built by the same set-up (identity),
 // otherwise built and written atomically (a killed build leaves no half-written cache).
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { sameIdentity, type RunIdentity } from './runner';
 import { TUPLES_VERSION, type TrainingTuples, type TupleCache } from './tuples';
 
@@ -30,6 +31,7 @@ export async function readTuplesCache(path: string, identity: RunIdentity): Prom
 }
 
 export async function writeTuplesCache(path: string, tuples: TrainingTuples): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, JSON.stringify(tuples));
   await rename(temporary, path);

@@ -57,7 +57,7 @@ describe('buildTrainingTuples (conv-26, first 40 turns)', () => {
   it('is cached as JSON and reused for the same identity', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tuples-'));
     try {
-      const path = join(dir, 'tuples.json');
+      const path = join(dir, 'out', 'tuples.json'); // its folder does not exist yet
       const agents = echoAgents(() => 'x');
       const build = () => buildTrainingTuples({ conversations: train, model: agents.model, identity: { model: 'echo', turns: 10 }, limits: { turns: 10, questions: 4 } });
       const cache = new FileTupleCache(path);
