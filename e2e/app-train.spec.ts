@@ -84,7 +84,7 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await expect(page.getByRole('figure').filter({ hasText: 'Loss' })).toContainText('at step 3');
 });
 
-test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }) => {
+test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }, testInfo) => {
   test.setTimeout(180_000);
   await page.goto(`/?engine=local&model=${encodeURIComponent(MODEL_URL)}#/train`);
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
@@ -102,6 +102,9 @@ test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'Load LoCoMo (locomo10.json)' })).toBeVisible();
   await page.getByRole('region', { name: 'LoCoMo data' }).locator('input[type=file]').setInputFiles('../shared/data/locomo10.json');
+  await expect(page.getByText('locomo10.json: training on conv-26 (152 questions).')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await shoot(page, testInfo, 'train-locomo');
   await page.getByRole('button', { name: 'Start training' }).click();
 
   const state = page.locator('.run-state');

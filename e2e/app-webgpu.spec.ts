@@ -1,6 +1,6 @@
 // Without WebGPU the app says which browsers and settings work; the memory bank keeps working.
 import { expect, test } from '@playwright/test';
-import { openApp } from './app-helpers';
+import { openApp, shoot } from './app-helpers';
 
 test('the no-WebGPU notice appears when the browser has no WebGPU', async ({ page }) => {
   await page.addInitScript(() => {
@@ -36,7 +36,7 @@ test('the Models page shows WebGPU and shader-f16 support and the catalogue with
   await expect(page.getByRole('button', { name: /Download and load Qwen2.5 1.5B Instruct \(q4f32_1\)/ })).toBeEnabled();
 });
 
-test('a model merged from a trained adapter is listed on the Models page, can be chosen, and deleted', async ({ page }) => {
+test('a model merged from a trained adapter is listed on the Models page, can be chosen, and deleted', async ({ page }, testInfo) => {
   // The real merge and install into WebLLM's Cache API (same origin as the app).
   await page.goto('/e2e/harness/merge.html');
   await expect(page.locator('#status')).toHaveText('ready');
@@ -48,6 +48,7 @@ test('a model merged from a trained adapter is listed on the Models page, can be
   await trained.getByRole('radio', { name: /tiny-trained/ }).check();
   // Installed by the merge: nothing to download.
   await expect(page.getByRole('button', { name: 'Load tiny-trained (trained)' })).toBeEnabled();
+  await shoot(page, testInfo, 'models-trained');
   // The choice is kept in settings.
   await page.reload();
   await expect(page.getByRole('region', { name: 'Trained models' }).getByRole('radio', { name: /tiny-trained/ })).toBeChecked();

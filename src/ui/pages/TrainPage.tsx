@@ -19,13 +19,21 @@ interface Props {
   noGpu: boolean;
 }
 
+/** What a loaded LoCoMo file gives the LoCoMo tasks: its training conversations. */
+function trainingSummary({ name, conversations }: { name: string; conversations: LocomoConversation[] }): string {
+  const training = conversations.filter((c) => c.split === 'train');
+  if (training.length === 0) return `${name} has no training conversation (conv-26): load locomo10.json.`;
+  const questions = training.reduce((n, c) => n + c.qa.length, 0);
+  return `${name}: training on ${training.map((c) => c.sampleId).join(', ')} (${questions} questions).`;
+}
+
 /** Training a LoRA adapter on the local engine: settings, live charts, checkpoints and export. */
 export function TrainPage({ host, choice, training, noGpu }: Props) {
   const model = useModelState(host);
   const ready = model.status === 'ready' && training !== undefined;
   const run = useTraining(training, ready);
   const [settings, setSettings] = useState(initialSettings);
-  const [locomo, setLocomo] = useState<LocomoConversation[] | null>(null);
+  const [locomo, setLocomo] = useState<{ name: string; conversations: LocomoConversation[] } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [links, setLinks] = useDownloadLinks();
   const [linksLabel, setLinksLabel] = useState<string | null>(null);
@@ -40,7 +48,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
     const { request, limits } = parsed;
     if (request.task !== 'synthetic') {
       if (!locomo) return setProblem('Load LoCoMo (locomo10.json) under “LoCoMo data” first.');
-      const conversations = locomo.filter((c) => c.split === 'train');
+      const conversations = locomo.conversations.filter((c) => c.split === 'train');
       if (conversations.length === 0) return setProblem('That file has no training conversation (conv-26): load locomo10.json.');
       request.locomo = { conversations, ...limits };
     }
@@ -88,9 +96,13 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
             disabled={active || run.busy}
             chosen={null}
             onChoose={() => undefined}
-            onLoaded={(_name, conversations) => setLocomo(conversations)}
+            onLoaded={(name, conversations) => {
+              setLocomo({ name, conversations });
+              setProblem(null);
+            }}
           />
         )}
+        {settings.task !== 'synthetic' && locomo && <p className="muted small">{trainingSummary(locomo)}</p>}
         {(problem ?? run.error) && (
           <p role="alert" className="notice error">
             {problem ?? run.error}
