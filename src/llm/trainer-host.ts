@@ -193,9 +193,13 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     for (const old of names.slice(0, Math.max(0, names.length - KEEP_CHECKPOINTS))) await storage.remove(old);
   };
 
-  /** Replaces the engine's adapter of that name (a previous run's) so a new Trainer can add its own. */
+  /**
+   * Replaces the engine's adapter of that name (a previous run's) so a new Trainer can add its own, and
+   * frees the KV caches kept for chat prefixes: training needs the GPU memory more.
+   */
   const freeAdapter = (engine: Engine, name: string): void => {
     if (engine.adapterNames.includes(name)) engine.removeAdapter(name);
+    engine.clearPrefixCache();
   };
 
   const run = (t: Trainer<TaskExample>): void => {
