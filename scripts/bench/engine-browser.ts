@@ -12,7 +12,7 @@ async function runEngineBench() {
   console.log('matmul done');
   const models = [];
   for (const model of BENCH_MODELS) {
-    models.push(await benchModel(model.name, new UrlSource(`/tmp/bench-models/${model.folder}/`), context, model.prefill, model.decode));
+    models.push(await benchModel(model.name, new UrlSource(new URL(`/tmp/bench-models/${model.folder}/`, location.href).href), context, model.prefill, model.decode));
     console.log(`${model.name} done`);
   }
   return { runtime: 'chromium', adapter: context.adapterInfo, tfjs_backend: backend, matmul, models };
