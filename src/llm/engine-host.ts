@@ -77,21 +77,10 @@ export interface HostEngine extends LocalEngine {
 
 export type EngineOpener = (baseUrl: string, onProgress: (p: EngineLoadProgress) => void, options: { maxTokens?: number }) => Promise<HostEngine>;
 
-/**
- * fetch, except that an HTML page answering for a model file counts as 404: single-page-app servers
- * (Vite's dev server among them) answer unknown paths with index.html, which would otherwise make a
- * Hugging Face folder look like an MLC one (mlc-chat-config.json "exists").
- */
-export async function fetchModelFile(input: string, init?: { method?: string }): Promise<Response> {
-  const response = await fetch(input, init);
-  if (response.ok && (response.headers.get('content-type') ?? '').includes('text/html')) return new Response(null, { status: 404 });
-  return response;
-}
-
 /** The browser's opener: files over HTTP from the app's server, the worker's own WebGPU device. */
 export function urlEngineOpener(
   gpu: () => GPU | undefined,
-  fetchSource: (base: string, onProgress: (p: DownloadProgress) => void) => ModelSource = (base, onProgress) => new UrlSource(base, { onProgress, fetch: fetchModelFile }),
+  fetchSource: (base: string, onProgress: (p: DownloadProgress) => void) => ModelSource = (base, onProgress) => new UrlSource(base, { onProgress }),
 ): EngineOpener {
   let context: Promise<GpuContext> | undefined;
   return async (baseUrl, onProgress, options) => {
@@ -190,7 +179,7 @@ export function createEngineHost(open: EngineOpener, options: EngineHostOptions 
       if (!modelUrl) throw new Error('No model is loaded in the engine worker; call load() first.');
       return modelUrl;
     },
-    modelSource: () => new UrlSource(modelUrl ?? '', { fetch: fetchModelFile }),
+    modelSource: () => new UrlSource(modelUrl ?? ''),
     serial,
     storage: (url) => {
       let s = storages.get(url);

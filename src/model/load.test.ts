@@ -171,18 +171,20 @@ describe('sources', () => {
     expect(model.config.architecture).toBe('qwen2');
   });
 
-  it('UrlSource fetches relative to the base and reports progress', async () => {
+  it('UrlSource fetches relative to the base, reports progress, and takes an HTML page for a missing file', async () => {
     const files = makeTinyModel({ format: 'hf' });
     const progress: DownloadProgress[] = [];
+    // Like a single-page-app server: unknown paths get the app's index.html with 200.
     const fakeFetch = async (url: string, init?: { method?: string }): Promise<Response> => {
       const path = url.replace('https://example.test/m/resolve/main/', '');
       const bytes = files.get(path);
-      if (!bytes) return new Response(null, { status: 404 });
+      if (!bytes) return new Response(init?.method === 'HEAD' ? null : '<!doctype html>', { headers: { 'content-type': 'text/html' } });
       return new Response(init?.method === 'HEAD' ? null : bytes.slice(), { headers: { 'content-length': String(bytes.byteLength) } });
     };
     const source = new UrlSource('https://example.test/m/resolve/main', { fetch: fakeFetch, onProgress: (p) => progress.push(p) });
     const model = await loadModel(source);
-    expect(model.format).toBe('hf');
+    expect(model.format).toBe('hf'); // mlc-chat-config.json "exists" only as the app's page
+    await expect(source.read('mlc-chat-config.json')).rejects.toThrow(/mlc-chat-config.json/);
     const last = progress.filter((p) => p.path === 'model.safetensors').at(-1)!;
     expect(last.loaded).toBe(files.get('model.safetensors')!.byteLength);
     expect(last.total).toBe(last.loaded);

@@ -50,7 +50,7 @@ export interface DownloadProgress {
 
 type FetchLike = (input: string, init?: { method?: string }) => Promise<Response>;
 
-/** Files under a base URL (e.g. https://huggingface.co/<repo>/resolve/main/), read with fetch. */
+/** Files under a base URL (e.g. https://huggingface.co/<repo>/resolve/main/), read with fetch (an HTML page counts as missing). */
 export class UrlSource implements ModelSource {
   readonly name: string;
   private readonly base: string;
@@ -61,7 +61,13 @@ export class UrlSource implements ModelSource {
   ) {
     this.base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
     this.name = this.base;
-    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    const get = options.fetch ?? ((input, init) => fetch(input, init));
+    // No model file is an HTML page: single-page-app servers (Vite's dev server among them) answer
+    // unknown paths with index.html, which would make a Hugging Face folder look like an MLC one.
+    this.fetch = async (input, init) => {
+      const response = await get(input, init);
+      return response.ok && (response.headers.get('content-type') ?? '').includes('text/html') ? new Response(null, { status: 404 }) : response;
+    };
   }
   private url(path: string): string {
     return new URL(path, this.base).href;
