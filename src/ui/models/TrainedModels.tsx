@@ -58,7 +58,7 @@ export function TrainedModels({ webllm, chosen, disabled, onChoose, beforeDelete
                 <label htmlFor={`trained-${m.name}`}>
                   <strong>{m.name}</strong>
                   <span className="model-facts small muted">
-                    {formatMegabytes(m.bytes / 1e6)} · merged {new Date(m.installedAt).toLocaleString()}
+                    {m.bytes < 1e6 ? `${Math.max(1, Math.round(m.bytes / 1e3))} kB` : formatMegabytes(m.bytes / 1e6)} · merged {new Date(m.installedAt).toLocaleString()}
                   </span>
                 </label>
                 <button type="button" className="small-button" onClick={() => void remove(m.name)} aria-label={`Delete ${m.name}`}>
