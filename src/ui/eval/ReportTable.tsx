@@ -29,10 +29,10 @@ export function ReportTable({ report }: { report: EvalReport }) {
         </caption>
         <thead>
           <tr>
-            <th scope="col" rowSpan={2}>
+            <th scope="col" rowSpan={2} className="backbone">
               Backbone
             </th>
-            <th scope="col" rowSpan={2}>
+            <th scope="col" rowSpan={2} className="method">
               Method
             </th>
             {report.columns.map((c) => (
@@ -50,8 +50,11 @@ export function ReportTable({ report }: { report: EvalReport }) {
             const ours = row.source === 'this run';
             return (
               <tr key={i} className={ours ? 'ours' : undefined}>
-                <td>{row.backbone ?? '—'}</td>
-                <th scope="row">{ours ? <strong>{row.method}</strong> : row.method}</th>
+                <td className="backbone">{row.backbone ?? '—'}</td>
+                <th scope="row" className="method">
+                  {ours ? <strong>{row.method}</strong> : row.method}
+                  {row.backbone && <span className="inline-backbone">{row.backbone}</span>}
+                </th>
                 {report.columns.flatMap((c) =>
                   (['f1', 'b1', 'j'] as const).map((m) => (
                     <td key={`${c}-${m}`} className={`num${c === 'overall' ? ' overall' : ''}`}>
