@@ -1,22 +1,15 @@
 // Cosine search over memory embeddings. Small banks are scanned exactly. Large ones first rank every
-// vector by the Hamming distance of its sign bits to the query's (12 words per 384-dim vector, ~15x less
-// work than a float scan), then rescore the best candidates exactly: the answer is exact cosine order
-// among those candidates, and the benchmark reports recall against a full exact scan.
+// vector by the Hamming distance of its sign bits to the query's (12 words per 384-dim vector), then
+// rescore the best candidates exactly: the answer is exact cosine order among those candidates, and the
+// benchmark reports recall against a full exact scan. Both scans run with WASM SIMD (vector-store.ts).
+import { topK } from './top-k';
+import { VectorStore } from './vector-store';
 
 /** Below this many vectors an exact scan is cheap enough (a few ms) and used instead of the bit prefilter. */
 const EXACT_SCAN_LIMIT = 8192;
 
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
 export class VectorIndex {
-  private dim = 0;
-  private words = 0;
-  private values = new Float32Array(0);
-  private signs = new Uint32Array(0);
+  private store = new VectorStore(0);
   private present = new Uint8Array(0);
   private count = 0;
 
@@ -25,28 +18,15 @@ export class VectorIndex {
   }
 
   get dimension(): number {
-    return this.dim;
+    return this.store.dim;
   }
 
   /** Stores a unit-length copy of `embedding` at `slot`. Returns false (storing nothing) on a dimension mismatch. */
   set(slot: number, embedding: Float32Array): boolean {
-    if (this.dim === 0) {
-      this.dim = embedding.length;
-      this.words = Math.ceil(this.dim / 32);
-    }
-    if (embedding.length !== this.dim || this.dim === 0) return false;
+    if (this.store.dim === 0 && embedding.length > 0) this.store = new VectorStore(embedding.length);
+    if (embedding.length !== this.store.dim || this.store.dim === 0) return false;
     this.ensureCapacity(slot + 1);
-    let norm = 0;
-    for (let i = 0; i < this.dim; i++) norm += embedding[i]! * embedding[i]!;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    const offset = slot * this.dim;
-    const wordOffset = slot * this.words;
-    this.signs.fill(0, wordOffset, wordOffset + this.words);
-    for (let i = 0; i < this.dim; i++) {
-      const value = embedding[i]! * scale;
-      this.values[offset + i] = value;
-      if (value > 0) this.signs[wordOffset + (i >> 5)]! |= 1 << (i & 31);
-    }
+    this.store.set(slot, unitOf(embedding));
     if (!this.present[slot]) this.count++;
     this.present[slot] = 1;
     return true;
@@ -63,38 +43,19 @@ export class VectorIndex {
     return slot < this.present.length && this.present[slot] === 1;
   }
 
-  cosine(slot: number, unitQuery: Float32Array): number {
-    const offset = slot * this.dim;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let i = 0;
-    for (; i + 3 < this.dim; i += 4) {
-      s0 += this.values[offset + i]! * unitQuery[i]!;
-      s1 += this.values[offset + i + 1]! * unitQuery[i + 1]!;
-      s2 += this.values[offset + i + 2]! * unitQuery[i + 2]!;
-      s3 += this.values[offset + i + 3]! * unitQuery[i + 3]!;
-    }
-    for (; i < this.dim; i++) s0 += this.values[offset + i]! * unitQuery[i]!;
-    return s0 + s1 + s2 + s3;
-  }
-
   /**
    * For each group (`groupOf[slot]`, -1 = skip), up to `perGroup` slots ordered by
    * cosine to the query, best first. `exact` forces a full scan (used to measure the prefilter's recall).
    */
   search(query: Float32Array, groupOf: Int16Array, groupCount: number, perGroup: number, exact = false, keep = Math.max(perGroup * 40, 1000)): { slot: number; score: number }[][] {
     const groups: { slot: number; score: number }[][] = Array.from({ length: groupCount }, () => []);
-    if (this.count === 0 || query.length !== this.dim) return groups;
-    let norm = 0;
-    for (let i = 0; i < this.dim; i++) norm += query[i]! * query[i]!;
-    const unit = query.map((v) => (norm > 0 ? v / Math.sqrt(norm) : 0));
+    if (this.count === 0 || query.length !== this.store.dim) return groups;
+    const unit = unitOf(query);
     const candidates = exact || this.count <= EXACT_SCAN_LIMIT ? this.allSlots(groupOf, groupCount) : this.prefilter(unit, groupOf, groupCount, keep);
     candidates.forEach((slots, group) => {
-      const scored = slots.map((slot) => ({ slot, score: this.cosine(slot, unit) }));
-      scored.sort((a, b) => b.score - a.score || a.slot - b.slot);
-      groups[group] = scored.slice(0, perGroup);
+      const scores = this.store.dots(unit, slots);
+      // Slots are in increasing order, so ties go to the lower slot.
+      groups[group] = topK(slots.keys(), (i) => scores[i]!, perGroup).map(({ item: i, score }) => ({ slot: slots[i]!, score }));
     });
     return groups;
   }
@@ -111,41 +72,40 @@ export class VectorIndex {
 
   /** Per group, the `keep` slots whose sign bits are nearest the query's (a counting pass, no sort). */
   private prefilter(unit: Float32Array, groupOf: Int16Array, groupCount: number, keep: number): number[][] {
-    const { words, dim, signs, present } = this; // locals: the loop below is the hot path of retrieval
-    const queryBits = new Uint32Array(words);
-    for (let i = 0; i < dim; i++) if (unit[i]! > 0) queryBits[i >> 5]! |= 1 << (i & 31);
+    const { present } = this; // locals: the loops below are the hot path of retrieval
+    const dim = this.store.dim;
     const slotCount = present.length;
-    const distances = new Uint16Array(slotCount);
+    const distances = this.store.distances(unit, slotCount);
+    // One pass: each slot's histogram bin (group × (dim + 1) + distance), -1 when skipped.
+    const bins = new Int32Array(slotCount);
     const histogram = new Uint32Array(groupCount * (dim + 1));
-    for (let slot = 0, o = 0; slot < slotCount; slot++, o += words) {
-      const group = slot < groupOf.length && present[slot] ? groupOf[slot]! : -1;
-      if (group < 0) continue;
-      let distance = 0;
-      for (let w = 0; w < words; w++) distance += popcount(signs[o + w]! ^ queryBits[w]!);
-      distances[slot] = distance;
-      histogram[group * (dim + 1) + distance]!++;
+    for (let slot = 0; slot < slotCount; slot++) {
+      const group = present[slot] && slot < groupOf.length ? groupOf[slot]! : -1;
+      const bin = group < 0 ? -1 : group * (dim + 1) + distances[slot]!;
+      bins[slot] = bin;
+      if (bin >= 0) histogram[bin]!++;
     }
-    // Per group, the largest distance still needed to collect `keep` slots, and how many may sit at it.
+    // Per group, the first bin past the `keep` nearest slots, and how many of that bin still fit.
     const limit = new Int32Array(groupCount);
     const roomAtLimit = new Int32Array(groupCount);
     for (let group = 0; group < groupCount; group++) {
       let total = 0;
-      let d = 0;
-      for (; d <= dim; d++) {
-        const here = histogram[group * (dim + 1) + d]!;
-        if (total + here >= keep) break;
-        total += here;
+      let bin = group * (dim + 1);
+      const end = bin + dim + 1;
+      for (; bin < end; bin++) {
+        if (total + histogram[bin]! >= keep) break;
+        total += histogram[bin]!;
       }
-      limit[group] = d;
+      limit[group] = bin;
       roomAtLimit[group] = keep - total;
     }
     const slots: number[][] = Array.from({ length: groupCount }, () => []);
     for (let slot = 0; slot < slotCount; slot++) {
-      const group = slot < groupOf.length && present[slot] ? groupOf[slot]! : -1;
-      if (group < 0) continue;
-      const distance = distances[slot]!;
-      if (distance < limit[group]!) slots[group]!.push(slot);
-      else if (distance === limit[group]! && roomAtLimit[group]! > 0) {
+      const bin = bins[slot]!;
+      if (bin < 0) continue;
+      const group = (bin / (dim + 1)) | 0;
+      if (bin < limit[group]!) slots[group]!.push(slot);
+      else if (bin === limit[group]! && roomAtLimit[group]! > 0) {
         roomAtLimit[group]!--;
         slots[group]!.push(slot);
       }
@@ -156,13 +116,17 @@ export class VectorIndex {
   private ensureCapacity(slots: number): void {
     if (slots <= this.present.length) return;
     const capacity = Math.max(slots, this.present.length * 2, 256);
-    const grow = <T extends Float32Array | Uint32Array | Uint8Array>(old: T, size: number, make: (n: number) => T): T => {
-      const next = make(size);
-      next.set(old);
-      return next;
-    };
-    this.values = grow(this.values, capacity * this.dim, (n) => new Float32Array(n));
-    this.signs = grow(this.signs, capacity * this.words, (n) => new Uint32Array(n));
-    this.present = grow(this.present, capacity, (n) => new Uint8Array(n));
+    this.store.ensure(capacity);
+    const present = new Uint8Array(capacity);
+    present.set(this.present);
+    this.present = present;
   }
+}
+
+/** `v` scaled to unit length (zeros stay zeros). */
+function unitOf(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  return v.map((x) => x * scale);
 }
