@@ -2,6 +2,7 @@
 // real IndexedDB store, and top-60 hybrid retrieval latency (30 per speaker, BM25 + 384-dim cosine) over
 // 1k, 10k and 100k memories, with the vector prefilter's recall against an exact scan.
 import { MemoryIndex, MemoryStore, type Memory } from '../../src/memory';
+import { rng as random } from '../../src/gpu/testing';
 
 const DIM = 384;
 /** A 5,000-word vocabulary drawn with Zipf frequencies, as words are in real memory text. */
@@ -13,14 +14,6 @@ const ZIPF = (() => {
   return weights.map((w) => (cumulative += w / total));
 })();
 
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = random(42);
 const gaussian = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 /** Embeddings drawn around 200 topic centres, as real sentence embeddings cluster by topic. */

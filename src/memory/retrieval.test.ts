@@ -5,16 +5,7 @@ import { MemoryIndex } from './retrieval';
 import type { Memory } from './schema';
 import { topK } from './top-k';
 import { VectorIndex } from './vectors';
-
-/** Deterministic PRNG (mulberry32) so vector tests are repeatable. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as random } from '../gpu/testing';
 
 const memory = (id: string, text: string, speaker?: string, embedding?: Float32Array, updatedAt = 1): Memory => ({
   id,

@@ -9,6 +9,7 @@ import { loadModel, type LoadedModel } from './load';
 import { loraDims, LORA_TARGETS, type HostLoraAdapter } from './lora';
 import { peftTensorName, writePeftAdapter } from './peft';
 import { ReferenceModel, type LoraTarget } from './reference';
+import { randomLoraAdapter } from './testing';
 import { writeSafetensors, type SafetensorsInput } from './safetensors';
 import { MemorySource } from './source';
 import { makeTinyModel } from './tiny';
@@ -21,20 +22,6 @@ async function tinyModel(arch: Architecture, format: 'hf' | 'mlc', quant: Quanti
   return loadModel(new MemorySource(makeTinyModel({ format, arch, quant, seed: 7 }), `tiny-${arch}-${format}-${quant}`));
 }
 
-/** Random LoRA on every target of every layer, B non-zero so the adapter visibly moves the logits. */
-function randomAdapter(c: ModelConfig, seed: number, rank = 4, alpha = 8): HostLoraAdapter {
-  const random = rng(seed);
-  const uniform = (n: number, amp: number): Float32Array => Float32Array.from({ length: n }, () => amp * (2 * random() - 1));
-  const layers = Array.from({ length: c.numLayers }, () => {
-    const layer: HostLoraAdapter['layers'][number] = {};
-    for (const t of LORA_TARGETS) {
-      const d = loraDims(c, t);
-      layer[t] = { a: uniform(rank * d.in, 1 / Math.sqrt(d.in)), b: uniform(d.out * rank, 0.3) };
-    }
-    return layer;
-  });
-  return { rank, alpha, layers };
-}
 
 /** The adapter as PEFT files, written directly with the safetensors writer (independent of peft.ts's writer). */
 function peftFiles(c: ModelConfig, a: HostLoraAdapter): { config: Uint8Array; weights: Uint8Array } {
@@ -86,7 +73,7 @@ describe('Engine', () => {
         const ref = new ReferenceModel(c, model.weights);
         const tokens = randomTokens(11, 14, c.vocabSize);
         const P = 5;
-        const lora = randomAdapter(c, 3);
+        const lora = randomLoraAdapter(c, 3);
         engine.addAdapter('peft', peftFiles(c, lora));
 
         const base = await engine.score(tokens.slice(0, P), tokens.slice(P));
@@ -109,7 +96,7 @@ describe('Engine', () => {
     const model = await tinyModel('llama', 'hf', 'q0f32');
     const c = model.config;
     const engine = await Engine.create(model, rt, { chunkTokens: 5 });
-    const lora = randomAdapter(c, 4);
+    const lora = randomLoraAdapter(c, 4);
     engine.addAdapter('a', lora);
     const tokens = randomTokens(12, 16, c.vocabSize);
     const V = c.vocabSize;
@@ -185,13 +172,13 @@ describe('Engine', () => {
     const engine = await Engine.create(model, rt);
     // An adapter for a wider base model (hidden 96): q_proj's A is [4, 96].
     const wide: ModelConfig = { ...c, hiddenSize: 96 };
-    const bad = randomAdapter(wide, 5);
+    const bad = randomLoraAdapter(wide, 5);
     expect(() => engine.addAdapter('bad', peftFiles(wide, bad))).toThrow(
       "adapter_model.safetensors: base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight has shape [4, 96], the base model's q_proj takes 64 inputs: this adapter was trained for another base model",
     );
     expect(engine.adapterNames).toEqual([]);
 
-    const lora = randomAdapter(c, 6);
+    const lora = randomLoraAdapter(c, 6);
     const files = writePeftAdapter({ ...lora, dropout: 0.1 }, c, { baseModel: 'tiny' });
     engine.addAdapter('x', { config: files.get('adapter_config.json')!, weights: files.get('adapter_model.safetensors')! });
     const tokens = randomTokens(14, 10, c.vocabSize);
@@ -211,7 +198,7 @@ describe('Engine', () => {
     const model = await tinyModel('qwen2', 'mlc', 'q4f16_1');
     const c = model.config;
     const engine = await Engine.create(model, rt, { chunkTokens: 7, prefixCaches: 2 });
-    engine.addAdapter('peft', randomAdapter(c, 8));
+    engine.addAdapter('peft', randomLoraAdapter(c, 8));
     const shared = randomTokens(21, 20, c.vocabSize);
     const [a, b] = [shared.concat(randomTokens(22, 5, c.vocabSize)), shared.concat(randomTokens(23, 6, c.vocabSize))];
     const c1 = randomTokens(24, 18, c.vocabSize);

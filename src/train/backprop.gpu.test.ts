@@ -13,25 +13,13 @@ import { loadModel } from '../model/load';
 import { loraDims, LORA_TARGETS, uploadLora, type HostLoraAdapter } from '../model/lora';
 import { ReferenceModel, type LoraTarget } from '../model/reference';
 import { MemorySource } from '../model/source';
+import { randomLoraAdapter } from '../model/testing';
 import { makeTinyModel } from '../model/tiny';
 import { SequencePass, zeroLoraGrads } from './backprop';
 
 // Max-norm relative error per matrix over the checked entries (f32 GPU vs float64 FD; FD error ~1e-10; observed ≤ 5e-6).
 const BOUND = 1e-4;
 
-function randomAdapter(c: ModelConfig, seed: number, rank = 2, alpha = 4): HostLoraAdapter {
-  const random = rng(seed);
-  const uniform = (n: number, amp: number): Float64Array => Float64Array.from({ length: n }, () => amp * (2 * random() - 1));
-  const layers = Array.from({ length: c.numLayers }, () => {
-    const layer: HostLoraAdapter['layers'][number] = {};
-    for (const t of LORA_TARGETS) {
-      const d = loraDims(c, t);
-      layer[t] = { a: uniform(rank * d.in, 1 / Math.sqrt(d.in)), b: uniform(d.out * rank, 0.3) };
-    }
-    return layer;
-  });
-  return { rank, alpha, layers };
-}
 
 describe('LoRA backprop through the whole model vs float64 finite differences', () => {
   const gpu = useGpuRuntime();
@@ -46,7 +34,7 @@ describe('LoRA backprop through the whole model vs float64 finite differences', 
       const P = 4;
       const ids = Array.from({ length: T }, () => Math.floor(random() * c.vocabSize));
       const g = Array.from({ length: T - P }, () => 2 * random() - 1);
-      const host = randomAdapter(c, arch === 'qwen2' ? 21 : 22);
+      const host = randomLoraAdapter(c, arch === 'qwen2' ? 21 : 22, { rank: 2, alpha: 4, float64: true });
       const adapter = uploadLora(engine.runtime, c, host);
       const ref = new ReferenceModel(c, model.weights);
 
@@ -101,7 +89,7 @@ describe('LoRA backprop through the whole model vs float64 finite differences', 
     const P = 5; // completions are prefix[5], prefix[6], then one of three last tokens
     const lastTokens = [17, 301, 17 + 256];
     const g = lastTokens.map(() => Array.from({ length: 3 }, () => 2 * random() - 1));
-    const host = randomAdapter(c, 23);
+    const host = randomLoraAdapter(c, 23, { rank: 2, alpha: 4, float64: true });
     const adapter = uploadLora(engine.runtime, c, host);
     const ref = new ReferenceModel(c, model.weights);
     const pass = await SequencePass.forward(engine, adapter, { prefix, promptLength: P, lastTokens });

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PPO, gae, groupAdvantages, grpoObjective, ppoObjective, sftObjective, type Completion, type GrpoConfig, type PpoCompletion } from './objectives';
-
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng as random } from '../gpu/testing';
 
 /** Central differences of `loss` with respect to every logp entry (float64 math inside the objectives). */
 function numericGradient<T extends { logp: ArrayLike<number> }>(items: T[], loss: (items: T[]) => number, h = 1e-3): number[][] {
