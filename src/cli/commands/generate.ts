@@ -1,13 +1,10 @@
 // `memory-r1 generate`: text from a model folder on the GPU engine, greedy or sampled, optionally with a
 // LoRA adapter, a chat template and JSON-Schema-constrained output.
 import { readFile } from 'node:fs/promises';
-import { requestNodeGpuContext } from '../../gpu/node-device';
-import { Engine } from '../../model/engine';
 import { generate as generateText } from '../../model/generate';
 import { JsonConstraint } from '../../model/json-constraint';
-import { readPeftFiles } from '../../model/peft';
-import { DirectorySource } from '../../model/source.node.js';
 import { numberOption, parseOptions, requireOption, UsageError, type Command } from '../command';
+import { withEngine } from '../engine';
 
 /** Reads and compiles a schema file, with errors that name the file and the problem. */
 async function readSchema(path: string): Promise<JsonConstraint> {
@@ -66,7 +63,8 @@ Values starting with '-' need --prompt=VALUE.`,
       json: { type: 'boolean', default: false },
     });
     const modelDir = requireOption(values.model, '--model');
-    if (values.prompt === undefined) throw new UsageError('missing --prompt');
+    const prompt = values.prompt;
+    if (prompt === undefined) throw new UsageError('missing --prompt');
     const maxTokens = numberOption(values['max-tokens'], '--max-tokens', 128, { integer: true, min: 0 });
     const temperature = numberOption(values.temperature, '--temperature', 0, { min: 0 });
     const topP = numberOption(values['top-p'], '--top-p', 1);
@@ -77,42 +75,30 @@ Values starting with '-' need --prompt=VALUE.`,
     // Everything that can be checked without the GPU fails first.
     const constraint = values['json-schema'] === undefined ? undefined : await readSchema(values['json-schema']);
     if (constraint && stop.length > 0) throw new UsageError('--stop cannot be combined with --json-schema (the JSON value decides where the output ends)');
-    const peft = values.adapter === undefined ? undefined : await readPeftFiles(new DirectorySource(values.adapter));
-    const gpu = await requestNodeGpuContext();
-    try {
-      const engine = await Engine.load(new DirectorySource(modelDir), gpu);
+    return withEngine(modelDir, values.adapter, async (engine, adapter) => {
+      const tok = engine.tokenizer;
+      const promptIds = values.chat ? tok.encode(tok.applyChatTemplate([{ role: 'user', content: prompt }], { addGenerationPrompt: true })) : tok.encode(prompt, { addSpecialTokens: true });
+      if (promptIds.length === 0) throw new UsageError('--prompt gives no tokens; there is nothing to continue from');
+      if (promptIds.length >= engine.maxTokens) throw new Error(`the prompt has ${promptIds.length} tokens; the model's context holds ${engine.maxTokens}`);
+      const session = engine.session({ ...adapter, maxTokens: Math.min(engine.maxTokens, promptIds.length + Math.max(1, maxTokens)) });
       try {
-        const tok = engine.tokenizer;
-        const promptIds = values.chat
-          ? tok.encode(tok.applyChatTemplate([{ role: 'user', content: values.prompt }], { addGenerationPrompt: true }))
-          : tok.encode(values.prompt, { addSpecialTokens: true });
-        if (promptIds.length === 0) throw new UsageError('--prompt gives no tokens; there is nothing to continue from');
-        if (promptIds.length >= engine.maxTokens) throw new Error(`the prompt has ${promptIds.length} tokens; the model's context holds ${engine.maxTokens}`);
-        if (peft) engine.addAdapter('cli', peft);
-        const session = engine.session({ ...(peft ? { adapter: 'cli' } : {}), maxTokens: Math.min(engine.maxTokens, promptIds.length + Math.max(1, maxTokens)) });
-        try {
-          const result = await generateText(session, tok, {
-            promptIds,
-            maxTokens,
-            temperature,
-            topP,
-            topK,
-            seed,
-            stop,
-            jsonSchema: constraint,
-            onToken: values.json ? undefined : (delta) => process.stdout.write(delta),
-          });
-          if (values.json) console.log(JSON.stringify({ text: result.text, ids: result.ids, finishReason: result.finishReason, usage: result.usage }));
-          else process.stdout.write('\n');
-        } finally {
-          session.dispose();
-        }
+        const result = await generateText(session, tok, {
+          promptIds,
+          maxTokens,
+          temperature,
+          topP,
+          topK,
+          seed,
+          stop,
+          jsonSchema: constraint,
+          onToken: values.json ? undefined : (delta) => process.stdout.write(delta),
+        });
+        if (values.json) console.log(JSON.stringify({ text: result.text, ids: result.ids, finishReason: result.finishReason, usage: result.usage }));
+        else process.stdout.write('\n');
       } finally {
-        engine.dispose();
+        session.dispose();
       }
       return 0;
-    } finally {
-      gpu.device.destroy();
-    }
+    });
   },
 };

@@ -1,9 +1,6 @@
 // `memory-r1 score`: log-probability of each completion token given the prompt, on the GPU engine.
-import { requestNodeGpuContext } from '../../gpu/node-device';
-import { Engine } from '../../model/engine';
-import { readPeftFiles } from '../../model/peft';
-import { DirectorySource } from '../../model/source.node.js';
 import { parseOptions, requireOption, UsageError, type Command } from '../command';
+import { withEngine } from '../engine';
 
 export const score: Command = {
   name: 'score',
@@ -29,17 +26,13 @@ Values starting with '-' need --prompt=VALUE.`,
     const modelDir = requireOption(values.model, '--model');
     if (values.prompt === undefined) throw new UsageError('missing --prompt');
     if (values.completion === undefined) throw new UsageError('missing --completion');
-    // Adapter files first: a bad folder fails before the GPU and the model are touched.
-    const peft = values.adapter === undefined ? undefined : await readPeftFiles(new DirectorySource(values.adapter));
-    const gpu = await requestNodeGpuContext();
-    try {
-      const engine = await Engine.load(new DirectorySource(modelDir), gpu);
+    const { prompt, completion } = values;
+    return withEngine(modelDir, values.adapter, async (engine, adapter) => {
       const tok = engine.tokenizer;
-      const promptIds = tok.encode(values.prompt, { addSpecialTokens: true });
-      const completionIds = tok.encode(values.completion);
+      const promptIds = tok.encode(prompt, { addSpecialTokens: true });
+      const completionIds = tok.encode(completion);
       if (promptIds.length === 0) throw new UsageError('--prompt gives no tokens; the first token has nothing to be predicted from');
-      if (peft) engine.addAdapter('cli', peft);
-      const logprobs = await engine.score(promptIds, completionIds, peft ? { adapter: 'cli' } : {});
+      const logprobs = await engine.score(promptIds, completionIds, adapter);
       const tokens = completionIds.map((id, i) => ({ id, token: tok.tokenString(id) ?? '', logprob: logprobs[i]! }));
       const total = tokens.reduce((s, t) => s + t.logprob, 0);
       if (values.json) console.log(JSON.stringify({ tokens, total }));
@@ -47,10 +40,7 @@ Values starting with '-' need --prompt=VALUE.`,
         for (const t of tokens) console.log(`${String(t.id).padStart(7)}  ${t.logprob.toFixed(4).padStart(9)}  ${JSON.stringify(t.token)}`);
         console.log(`total ${total.toFixed(4)} over ${tokens.length} tokens`);
       }
-      engine.dispose();
       return 0;
-    } finally {
-      gpu.device.destroy();
-    }
+    });
   },
 };
