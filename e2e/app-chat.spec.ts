@@ -59,3 +59,35 @@ test('without a model the chat says so and links to Models', async ({ page }) =>
   await expect(page).toHaveURL(/#\/models$/);
   await expect(page.getByRole('heading', { name: 'Chat model' })).toBeVisible();
 });
+
+test('memories kept before an embedding model get embeddings once a model that embeds is loaded', async ({ page }) => {
+  await openApp(page, 'chat');
+  await say(page, 'Hi! I live in Paris with my cat Miso.');
+  await expect(memoryRegion(page).getByRole('listitem')).toHaveCount(2);
+  /** The embedding size of each stored memory (0: none), read straight from IndexedDB. */
+  const sizes = () =>
+    page.evaluate(
+      () =>
+        new Promise<number[]>((resolve, reject) => {
+          const open = indexedDB.open('memory-r1');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const all = open.result.transaction('memories').objectStore('memories').getAll();
+            all.onerror = () => reject(all.error);
+            all.onsuccess = () => {
+              open.result.close();
+              resolve(all.result.map((m: { embedding?: Float32Array }) => m.embedding?.length ?? 0));
+            };
+          };
+        }),
+    );
+  expect(await sizes()).toEqual([0, 0]);
+  // The same script with embeddings: the two memories get theirs in the background.
+  await page.route('**/chat-script.json', async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response, json: { ...(await response.json()), embedDimensions: 64 } });
+  });
+  await page.reload();
+  await expect(page.locator('.status')).toContainText('model script');
+  await expect.poll(sizes).toEqual([64, 64]);
+});

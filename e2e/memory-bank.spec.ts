@@ -179,6 +179,60 @@ test('retrieval follows every operation without a rebuild', async ({ harnessPage
   ]);
 });
 
+test('memories stored before an embedding model get embeddings, batch by batch, skipping ones edited meanwhile', async ({ harnessPage: page, database }) => {
+  const outcome = await page.evaluate(async (name) => {
+    const { memory } = window.harness;
+    const plain = window.harness.s; // opened without an embedder: memories get no embedding
+    const texts = Array.from({ length: 40 }, (_, i) => `memory number ${i} about ${i % 2 ? 'tea' : 'trains'}`);
+    const added = await plain.apply('u', texts.map((text) => ({ event: 'ADD', text, speaker: 'Ana' })), { actor: 'manager' });
+    const ids = added.results.map((r) => (r.status === 'applied' ? r.memoryId : ''));
+    const letters = (dim: number) => (text: string) => {
+      const v = new Float32Array(dim);
+      for (const c of text) v[c.charCodeAt(0) % dim]! += 1;
+      return v;
+    };
+    // An embedder that, while its second batch is being embedded, sees the user edit memory 20.
+    let calls = 0;
+    const embedder = (dim: number, edit: boolean): import('../src/memory').Embedder => ({
+      embed: async (batch) => {
+        calls++;
+        if (edit && calls === 3) await plain.apply('u', [{ event: 'UPDATE', id: ids[20]!, text: 'memory twenty, edited' }], { actor: 'user' });
+        return batch.map(letters(dim));
+      },
+    });
+    const progress: string[] = [];
+    const store = await memory.MemoryStore.open({ name, embedder: embedder(26, true) });
+    const first = await store.embedMissing('u', { batchSize: 16, onProgress: (done, total) => progress.push(`${done}/${total}`) });
+    const afterFirst = await store.list('u');
+    const again = await store.embedMissing('u');
+    const via = (await store.retrieve('u', 'memory number 3 about tea', { perSpeaker: 3, fillWithRecent: false }))[0]!.memories.map((r) => r.via);
+    store.close();
+    // A model of another size: everything is embedded again.
+    const wider = await memory.MemoryStore.open({ name, embedder: embedder(30, false) });
+    const third = await wider.embedMissing('u');
+    const sizes = new Set((await wider.list('u')).map((m) => m.embedding?.length));
+    wider.close();
+    return {
+      first,
+      progress,
+      missing: afterFirst.filter((m) => !m.embedding).map((m) => m.text),
+      again,
+      via,
+      third,
+      sizes: [...sizes],
+      history: (await plain.history('u')).length,
+    };
+  }, database);
+  expect(outcome.first).toBe(39); // memory 20 changed under the second batch: skipped
+  expect(outcome.progress).toEqual(['16/40', '32/40', '40/40']);
+  expect(outcome.missing).toEqual(['memory twenty, edited']);
+  expect(outcome.again).toBe(1); // only the edited one was still missing
+  expect(outcome.via).toContain('both');
+  expect(outcome.third).toBe(40);
+  expect(outcome.sizes).toEqual([30]);
+  expect(outcome.history).toBe(41); // 40 ADDs and the user's UPDATE: embedding writes no history
+});
+
 test('asks for persistent storage', async ({ harnessPage: page }) => {
   const state = await page.evaluate(async () => ({ state: await window.harness.memory.requestPersistentStorage(), persisted: await navigator.storage.persisted() }));
   expect(['persisted', 'granted', 'denied']).toContain(state.state);

@@ -310,6 +310,46 @@ export class MemoryStore {
     );
   }
 
+  // ---- embeddings --------------------------------------------------------------------------------
+
+  /**
+   * Gives the bank's memories that have no embedding, or one of another size than the embedder's (an
+   * earlier embedding model), an embedding, a batch at a time. Each batch is one transaction that skips
+   * memories changed since they were read. No history is written: an embedding is derived from the
+   * text. Returns how many memories were embedded (0 without an embedder).
+   */
+  async embedMissing(bankId: string, options: { batchSize?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<number> {
+    const probe = this.embedder ? (await this.embedder.embed(['dimension probe']))[0] : undefined;
+    if (!probe || probe.length === 0) return 0;
+    const pending = (await this.list(bankId)).filter((m) => m.embedding?.length !== probe.length);
+    const batchSize = Math.max(1, options.batchSize ?? 32);
+    let done = 0;
+    try {
+      for (let from = 0; from < pending.length; from += batchSize) {
+        options.signal?.throwIfAborted();
+        const batch = pending.slice(from, from + batchSize);
+        const vectors = await this.embedder!.embed(batch.map((m) => m.text));
+        done += await this.write(bankId, async (tx) => {
+          const memories = tx.objectStore('memories');
+          let stored = 0;
+          for (const [i, read] of batch.entries()) {
+            const current = await memories.get(read.id);
+            const vector = vectors[i];
+            if (!current || current.text !== read.text || current.version !== read.version || vector?.length !== probe.length) continue;
+            await memories.put({ ...current, embedding: vector });
+            stored++;
+          }
+          return stored;
+        });
+        options.onProgress?.(Math.min(from + batchSize, pending.length), pending.length);
+      }
+    } finally {
+      // Retrieval indexes and views reload the bank once, not once per batch.
+      if (done > 0) this.announce({ kind: 'reset', bankId, remote: false });
+    }
+    return done;
+  }
+
   // ---- live views --------------------------------------------------------------------------------
 
   /** Calls `listener` after every change to any bank, from this tab or another. Returns the unsubscribe. */

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { MemoryStore, PersistenceState } from '../memory';
 import { OperationsFeed } from './components/OperationsFeed';
 import { useModelState } from './engines/model-host';
+import { useEmbeddingBackfill } from './engines/useEmbeddingBackfill';
 import { engineLabel, type Engines } from './engines/services';
 import { chosenModel, loadChoice } from './engines/webllm-choice';
 import { useGpuSupport } from './gpu-support';
@@ -43,6 +44,7 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
   const support = useGpuSupport(gpu);
   const [settings, updateSettings] = useSettings(store);
   const model = useModelState(engines.host);
+  const backfill = useEmbeddingBackfill(store, BANK, model);
   // Train and Evaluate mount on first visit, then stay mounted while hidden so a run carries on.
   const [visited, setVisited] = useState<ReadonlySet<Page>>(() => new Set([page]));
   useEffect(() => setVisited((v) => (v.has(page) ? v : new Set([...v, page]))), [page]);
@@ -91,6 +93,11 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
             {engines.choice.kind !== 'webllm' && `${engineLabel(engines.choice)}: `}
             {model.status === 'ready' ? `model ${model.label}` : model.status === 'loading' ? `loading ${model.label}…` : model.status === 'error' ? 'model failed to load' : 'no model loaded'}
           </span>
+          {backfill && (
+            <span role="status">
+              embedding memories {backfill.done} of {backfill.total}
+            </span>
+          )}
           <span>storage {persistence === 'persisted' || persistence === 'granted' ? 'persistent' : 'may be cleared by the browser under pressure'}</span>
         </p>
       </header>

@@ -40,4 +40,16 @@ describe('scripted engine', () => {
     expect(() => scriptedModel('{"rules": [{"call": "think", "reply": "x"}]}')).toThrow(/rules\.0\.call/);
     expect(() => scriptedModel('not json')).toThrow(/not JSON/);
   });
+
+  it('embeds with hashed words when the script asks, also when paced', async () => {
+    expect(scriptedModel('{}').embed).toBeUndefined();
+    for (const script of ['{"embedDimensions": 16}', '{"embedDimensions": 16, "tokenDelayMs": 1}']) {
+      const [a, b, c] = await scriptedModel(script).embed!(['Likes green tea', 'likes GREEN tea!', 'Owns a bicycle']);
+      expect(a).toHaveLength(16);
+      expect(Array.from(b!)).toEqual(Array.from(a!));
+      expect(Array.from(c!)).not.toEqual(Array.from(a!));
+      expect(a!.reduce((n, x) => n + x, 0)).toBe(3);
+    }
+    expect(() => scriptedModel('{"embedDimensions": 0}')).toThrow(/embedDimensions/);
+  });
 });

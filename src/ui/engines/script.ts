@@ -37,6 +37,8 @@ export const ScriptSchema = z
     fallback: z.object({ extract: ReplySchema.optional(), manage: ReplySchema.optional(), answer: ReplySchema.optional() }).strict().default({}),
     /** Pause between streamed words, so a demo looks like a model typing. */
     tokenDelayMs: z.number().min(0).max(1000).default(0),
+    /** Give the model embeddings too: each text as a hashed bag of its words in this many dimensions. */
+    embedDimensions: z.number().int().min(1).max(4096).optional(),
   })
   .strict();
 export type Script = z.output<typeof ScriptSchema>;
@@ -125,12 +127,26 @@ export function replyFor(script: Script, request: ChatRequest, callIndex: number
   return resolveIds(reply, prompt);
 }
 
+/** A text's words (lower-cased), each counted at its FNV-1a hash modulo `dim`: similar wording, similar vectors. */
+export function hashedWords(text: string, dim: number): Float32Array {
+  const vector = new Float32Array(dim);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    let h = 0x811c9dc5;
+    for (const c of word) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    vector[h % dim]! += 1;
+  }
+  return vector;
+}
+
 /** Streams a finished reply word by word with a pause, so scripted demos look alive. */
 class Paced implements ChatModel {
+  readonly embed?: (texts: string[]) => Promise<Float32Array[]>;
   constructor(
     private readonly inner: ChatModel,
     private readonly delayMs: number,
-  ) {}
+  ) {
+    if (inner.embed) this.embed = inner.embed.bind(inner);
+  }
   get id() {
     return this.inner.id;
   }
@@ -162,6 +178,10 @@ export function scriptedModel(jsonText: string): ChatModel {
     throw new Error(`The script does not match the format: ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}.`);
   }
   const script = parsed.data;
-  const model = new ScriptedChatModel((request, callIndex) => replyFor(script, request, callIndex), { id: script.id });
+  const dims = script.embedDimensions;
+  const model = new ScriptedChatModel((request, callIndex) => replyFor(script, request, callIndex), {
+    id: script.id,
+    ...(dims ? { embed: (texts: string[]) => texts.map((text) => hashedWords(text, dims)) } : {}),
+  });
   return script.tokenDelayMs > 0 ? new Paced(model, script.tokenDelayMs) : model;
 }
