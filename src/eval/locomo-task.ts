@@ -50,8 +50,15 @@ export function tuplesOnEngine(
   );
 }
 
-/** The task on this engine from built tuples. */
+/** The task on this engine from built tuples (refused when there are none for it, saying why). */
 export function locomoTrainingTask(name: LocomoTaskName, engine: LocalEngine, tuples: TrainingTuples, settings: TupleSettings): TrainingTask<TaskExample> {
+  if (name === 'locomo-manager' && tuples.manager.length === 0) {
+    throw new Error(
+      `No training data for the memory manager: the base model found no facts in any of the ${tuples.linkedTurnsWithoutFacts} turns that questions point to` +
+        `${settings.turns ? ` (within the first ${settings.turns} turns)` : ''}, so the manager is never called there. Use more turns, a larger reply cap, or a stronger base model.`,
+    );
+  }
+  if (name === 'locomo-answer' && tuples.answer.length === 0) throw new Error('No training data for the answer agent: the training conversation has no questions within the turns used.');
   const format = (messages: Parameters<LocalEngine['tokenizer']['applyChatTemplate']>[0]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
   if (name === 'locomo-answer') return locomoAnswerTask(tuples.answer, format);
   const cap = settings.maxNewTokens ? { sampling: { temperature: 0, top_p: 1, max_tokens: settings.maxNewTokens } } : {};
