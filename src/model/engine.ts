@@ -216,7 +216,10 @@ export class Engine {
 
   // ----- generation ----------------------------------------------------------------------------
 
-  /** A decode session with its own KV cache of `maxTokens` positions, using one adapter (or none). */
+  /**
+   * A decode session with its own KV cache of at least `maxTokens` positions, using one adapter (or
+   * none); with `reusePrefixOf`, possibly a kept cache already holding a prefix of that prompt.
+   */
   session(options: SessionOptions = {}): DecodeSession {
     this.live();
     const adapter = this.resolve(options);
