@@ -9,7 +9,7 @@ import type { ModelRecord } from '@mlc-ai/web-llm';
 import { isLocomoTask, locomoTrainingTask, tupleIdentity, tuplesOnEngine, type LocomoTaskName, type TupleSettings } from '../eval/locomo-task';
 import type { LocomoConversation } from '../eval/locomo';
 import type { LocomoRunSetup } from '../eval/tuples.idb';
-import type { TupleCache } from '../eval/tuples';
+import type { TrainingTuples, TupleCache } from '../eval/tuples';
 import type { Engine } from '../model/engine';
 import { loadModel } from '../model/load';
 import type { HostLoraAdapter } from '../model/lora';
@@ -238,34 +238,36 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     })();
   };
 
-  /**
-   * The LoCoMo task of a run: from `conversations` (a new run: the tuples are built with the base model
-   * unless kept) or from the kept tuples of the model's latest LoCoMo run (resuming after a reload).
-   */
-  const locomoTask = async (name: LocomoTaskName, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
+  /** A new LoCoMo run's tuples: kept ones of the same set-up, else built with the base model (progress in the status). */
+  const newRunTuples = async (engine: Engine, start: NonNullable<StartTrainingRequest['locomo']>): Promise<{ tuples: TrainingTuples; setup: LocomoRunSetup }> => {
+    const training = start.conversations.filter((c) => c.split === 'train');
+    if (training.length === 0) throw new Error('The LoCoMo file has no training conversation (conv-26): load locomo10.json.');
     const store = await deps.tuples();
-    const model = deps.modelUrl();
-    let setup: LocomoRunSetup | undefined = start && { identity: tupleIdentity(model, start), settings: { turns: start.turns, maxNewTokens: start.maxNewTokens } };
-    let tuples;
-    if (start && setup) {
-      const training = start.conversations.filter((c) => c.split === 'train');
-      if (training.length === 0) throw new Error('The LoCoMo file has no training conversation (conv-26): load locomo10.json.');
-      let shown = 0;
-      const identity = setup.identity;
-      ({ tuples } = await deps.serial(() =>
-        tuplesOnEngine(engine, training, identity, start, store, (p) => {
-          if (Date.now() - shown < 500 && p.turn < p.turns) return;
-          shown = Date.now();
-          message = `Building the training tuples with the base model: ${p.sampleId}, turn ${p.turn} of ${p.turns}.`;
-          void announce();
-        }),
-      ));
-      await store.saveRun(model, setup);
-    } else {
-      setup = await store.lastRun(model);
-      tuples = setup && (await store.load(setup.identity));
-      if (!setup || !tuples) throw new Error('The training tuples of this run are no longer in this browser: start a new run (with the LoCoMo file).');
-    }
+    const setup = { identity: tupleIdentity(deps.modelUrl(), start), settings: { turns: start.turns, maxNewTokens: start.maxNewTokens } };
+    let shown = 0;
+    const { tuples } = await deps.serial(() =>
+      tuplesOnEngine(engine, training, setup.identity, start, store, (p) => {
+        if (Date.now() - shown < 500 && p.turn < p.turns) return;
+        shown = Date.now();
+        message = `Building the training tuples with the base model: ${p.sampleId}, turn ${p.turn} of ${p.turns}.`;
+        void announce();
+      }),
+    );
+    await store.saveRun(deps.modelUrl(), setup);
+    return { tuples, setup };
+  };
+
+  /** The tuples of the model's latest LoCoMo run, to resume it after a reload (without the file). */
+  const keptRunTuples = async (): Promise<{ tuples: TrainingTuples; setup: LocomoRunSetup }> => {
+    const store = await deps.tuples();
+    const setup = await store.lastRun(deps.modelUrl());
+    const tuples = setup && (await store.load(setup.identity));
+    if (!setup || !tuples) throw new Error('The training tuples of this run are no longer in this browser: start a new run (with the LoCoMo file).');
+    return { tuples, setup };
+  };
+
+  const locomoTask = async (name: LocomoTaskName, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
+    const { tuples, setup } = start ? await newRunTuples(engine, start) : await keptRunTuples();
     message = null;
     return locomoTrainingTask(name, engine, tuples, setup.settings);
   };

@@ -227,6 +227,21 @@ function passGroups(rollouts: readonly Rollout[]): PassGroup[] {
   return [...byKey.values()];
 }
 
+/** A GRPO step's metrics from its rewards and accumulated per-token sums (means over tokens). */
+function grpoMetrics(rewards: readonly number[], acc: GrpoAccumulator, gradNorm: number, lr: number, tokens: number, extra: Record<string, number>): PartialMetrics {
+  return {
+    rewardMean: mean(rewards),
+    rewardStd: std(rewards),
+    kl: acc.tokens ? acc.kl / acc.tokens : 0,
+    loss: acc.loss,
+    clipFraction: acc.tokens ? acc.clipped / acc.tokens : 0,
+    gradNorm,
+    lr,
+    tokens,
+    extra: { ratio_mean: acc.tokens ? acc.ratio / acc.tokens : 1, ...extra },
+  };
+}
+
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 const std = (xs: readonly number[]): number => {
   const m = mean(xs);
@@ -527,17 +542,7 @@ export class Trainer<E extends TaskExample = TaskExample> {
     const lr = this.learningRate();
     const opt = await this.optimizer.update(loraParams(grads), lr);
     releaseLoraGrads(this.engine.runtime, grads);
-    return {
-      rewardMean: mean(rewards),
-      rewardStd: std(rewards),
-      kl: acc.tokens ? acc.kl / acc.tokens : 0,
-      loss: acc.loss,
-      clipFraction: acc.tokens ? acc.clipped / acc.tokens : 0,
-      gradNorm: opt.gradNorm,
-      lr,
-      tokens,
-      extra: { ratio_mean: acc.tokens ? acc.ratio / acc.tokens : 1, distinct_completions: distinct },
-    };
+    return grpoMetrics(rewards, acc, opt.gradNorm, lr, tokens, { distinct_completions: distinct });
   }
 
   /** Sampling, reward, then numIterations passes over the batch (each distinct prefix one pass). */
@@ -573,18 +578,7 @@ export class Trainer<E extends TaskExample = TaskExample> {
       releaseLoraGrads(this.engine.runtime, grads);
       last = { acc, gradNorm: opt.gradNorm, lr };
     }
-    const { acc } = last;
-    return {
-      rewardMean: mean(rewards),
-      rewardStd: std(rewards),
-      kl: acc.tokens ? acc.kl / acc.tokens : 0,
-      loss: acc.loss,
-      clipFraction: acc.tokens ? acc.clipped / acc.tokens : 0,
-      gradNorm: last.gradNorm,
-      lr: last.lr,
-      tokens,
-      extra: { ratio_mean: acc.tokens ? acc.ratio / acc.tokens : 1, distinct_prefixes: groups.length },
-    };
+    return grpoMetrics(rewards, last.acc, last.gradNorm, last.lr, tokens, { distinct_prefixes: groups.length });
   }
 
   /** groupAdvantages over each example's rollouts (normally exactly G of them). */

@@ -9,26 +9,31 @@ interface Props {
   disabled: boolean;
 }
 
+/** A select among choices, with the chosen one's help below it. */
+function ChoiceField<T extends string>({ id, label, choices, value, onChange }: { id: string; label: string; choices: { value: T; label: string; help: string }[]; value: T; onChange: (value: T) => void }) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} aria-describedby={`${id}-help`} value={value} onChange={(e) => onChange(e.target.value as T)}>
+        {choices.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+      <p id={`${id}-help`} className="help">
+        {choices.find((c) => c.value === value)?.help}
+      </p>
+    </div>
+  );
+}
+
 export function TrainSetup({ settings, onChange, disabled }: Props) {
   const set = (field: Field, value: string) => onChange({ ...settings, values: { ...settings.values, [field]: value } });
-  const algorithm = ALGORITHMS.find((a) => a.value === settings.algorithm)!;
-  const task = TASKS.find((t) => t.value === settings.task)!;
   return (
     <fieldset className="train-setup" disabled={disabled}>
       <legend className="visually-hidden">Run settings</legend>
-      <div className="field">
-        <label htmlFor="train-task">Agent and data</label>
-        <select id="train-task" aria-describedby="train-task-help" value={settings.task} onChange={(e) => onChange({ ...settings, task: e.target.value as TrainSettings['task'] })}>
-          {TASKS.map((t) => (
-            <option key={t.value} value={t.value}>
-              {t.label}
-            </option>
-          ))}
-        </select>
-        <p id="train-task-help" className="help">
-          {task.help}
-        </p>
-      </div>
+      <ChoiceField id="train-task" label="Agent and data" choices={TASKS} value={settings.task} onChange={(task) => onChange({ ...settings, task })} />
       {settings.task !== 'synthetic' && (
         <div className="field-grid">
           {LOCOMO_FIELDS.map((field) => (
@@ -49,19 +54,7 @@ export function TrainSetup({ settings, onChange, disabled }: Props) {
           ))}
         </div>
       )}
-      <div className="field">
-        <label htmlFor="train-algorithm">Algorithm</label>
-        <select id="train-algorithm" aria-describedby="train-algorithm-help" value={settings.algorithm} onChange={(e) => onChange({ ...settings, algorithm: e.target.value as Algorithm })}>
-          {ALGORITHMS.map((a) => (
-            <option key={a.value} value={a.value}>
-              {a.label}
-            </option>
-          ))}
-        </select>
-        <p id="train-algorithm-help" className="help">
-          {algorithm.help}
-        </p>
-      </div>
+      <ChoiceField id="train-algorithm" label="Algorithm" choices={ALGORITHMS} value={settings.algorithm} onChange={(algorithm) => onChange({ ...settings, algorithm })} />
       <div className="field-grid">
         {FIELDS.map((field) => {
           const spec = FIELD_SPECS[field];
