@@ -95,7 +95,7 @@ export function vulkanEnvironment() {
     env.VK_ICD_FILENAMES = explicit;
   } else if (!hasSystemDriver) {
     if (!existsSync(swiftshader)) {
-      throw new EnvironmentError('No Vulkan driver for WebGPU in Node: run `apt-get install -y chromium` (ships SwiftShader) or `apt-get install -y mesa-vulkan-drivers libvulkan1`.');
+      throw new EnvironmentError('No Vulkan driver for WebGPU in Node: run `apt-get install -y chromium` (it ships SwiftShader, found by itself), or install a GPU\'s Vulkan driver or Mesa 25\'s lavapipe.');
     }
     env.VK_ICD_FILENAMES = swiftshader;
   }
@@ -108,5 +108,7 @@ export function vulkanEnvironment() {
 
 /** Everything the Node GPU tests, the browser tests and the benchmarks need, as environment variables. */
 export function testEnvironment() {
-  return { ...vulkanEnvironment(), MEMORY_R1_CHROMIUM: ensureChromium() };
+  // Chromium first: on Debian its package also brings the SwiftShader Vulkan driver that Node may need.
+  const chromium = ensureChromium();
+  return { ...vulkanEnvironment(), MEMORY_R1_CHROMIUM: chromium };
 }

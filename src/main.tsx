@@ -8,7 +8,7 @@ import { App } from './ui/App';
 import { ModelHost, type LoadedModel } from './ui/engines/model-host';
 import { scriptedModel } from './ui/engines/script';
 import { engineFromUrl, type EngineChoice, type EvaluationApi, type TrainingApi, type WebLlmApi } from './ui/engines/services';
-import type { EngineClient } from './llm/engine-client';
+import type { EngineClient } from './hosts/engine-client';
 import type { LoadProgress } from './llm/webllm-progress';
 import './ui/styles.css';
 
@@ -38,7 +38,7 @@ const webllm: WebLlmApi = {
 /** The one engine worker of the page (the model and its trainer live there for the page's lifetime). */
 let engineClient: Promise<EngineClient> | undefined;
 function localClient(): Promise<EngineClient> {
-  engineClient ??= import('./llm/engine-client').then(({ EngineClient }) => EngineClient.start());
+  engineClient ??= import('./hosts/engine-client').then(({ EngineClient }) => EngineClient.start());
   return engineClient;
 }
 

@@ -1,6 +1,6 @@
 // Test harness page for the engine worker: the real EngineClient, which spawns workers/engine.worker.ts
 // (our WebGPU engine behind Comlink). Playwright drives it with page.evaluate.
-import { EngineClient } from '../../src/llm/engine-client';
+import { EngineClient } from '../../src/hosts/engine-client';
 
 const engineHarness = { EngineClient };
 

@@ -1,7 +1,7 @@
 // Test harness page for merging a LoRA adapter and installing the result as a WebLLM custom model: the
 // real merge, the real Cache API / IndexedDB, our loaders reading the cache back, and WebLLM's own
 // hasModelInCache. Nothing is mocked; WebLLM cannot run the model here (no model library offline).
-import type { ModelRecord } from '@mlc-ai/web-llm';
+import type { ModelRecord } from '../../src/llm/webllm-custom-model';
 import { appConfigFor, workerEngine } from '../../src/llm/webllm';
 import {
   CONFIG_SCOPE,

@@ -20,9 +20,8 @@ export async function requestNodeGpuContext(options: { preferF16?: boolean } = {
   } catch (error) {
     if (error instanceof GpuUnavailableError) {
       throw new GpuUnavailableError(
-        'WebGPU in Node found no Vulkan driver. Install one (`apt-get install -y mesa-vulkan-drivers libvulkan1`, or ' +
-          '`apt-get install -y chromium` and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ' +
-          'LD_LIBRARY_PATH=/usr/lib/chromium), or run through `npm test`, which finds one.',
+        'WebGPU in Node found no Vulkan driver: run `apt-get install -y chromium` (it ships SwiftShader, which ' +
+          '`memory-r1` and `npm test` then find by themselves), or install a GPU\'s Vulkan driver or Mesa 25\'s lavapipe.',
       );
     }
     throw error;

@@ -28,6 +28,8 @@ export const REGISTRY_URL = `${CUSTOM_MODEL_ORIGIN}/memory-r1-custom-models.json
 export const CONFIG_SCOPE = 'webllm/config';
 export const MODEL_SCOPE = 'webllm/model';
 export type Scope = typeof CONFIG_SCOPE | typeof MODEL_SCOPE;
+/** WebLLM's model record, named here so that code outside the WebLLM adapter never imports WebLLM itself. */
+export type { ModelRecord };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -1,7 +1,7 @@
 // What the composition root (main.tsx) hands the UI: the engines it may use, as plain interfaces, so the UI
 // never imports WebLLM, the local engine or storage itself.
 import type { EvalStore } from '../../eval/runner';
-import type { ExportedFile, MergeResult, StartTrainingRequest, TrainingListener, TrainingStatus } from '../../llm/trainer-host';
+import type { ExportedFile, MergeResult, StartTrainingRequest, TrainingListener, TrainingStatus } from '../../hosts/trainer-host';
 import type { LoadProgress } from '../../llm/webllm-progress';
 import type { LoadedModel, ModelHost } from './model-host';
 

@@ -1,5 +1,5 @@
 // The model's checkpoints in this browser (the latest few are kept), each downloadable as a PEFT adapter.
-import type { CheckpointInfo } from '../../llm/trainer-host';
+import type { CheckpointInfo } from '../../hosts/trainer-host';
 
 interface Props {
   checkpoints: readonly CheckpointInfo[];

@@ -1,6 +1,6 @@
 // The run's controls and where it stands: start / pause / resume / stop, the step count with its ETA,
 // and the latest step's numbers.
-import type { TrainingStatus } from '../../llm/trainer-host';
+import type { TrainingStatus } from '../../hosts/trainer-host';
 import type { StepMetrics } from '../../train/trainer';
 import { formatSeconds } from '../format';
 

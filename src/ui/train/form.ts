@@ -1,7 +1,7 @@
 // The Train page's settings: the documented defaults (defaults.test.ts checks them against the
 // trainer's own DEFAULT_TRAINER, which the UI does not import: it would pull the GPU code into the page),
 // their help texts, and the request they make.
-import type { StartTrainingRequest, TrainingTaskName } from '../../llm/trainer-host';
+import type { StartTrainingRequest, TrainingTaskName } from '../../hosts/trainer-host';
 import type { Algorithm } from '../../train/trainer';
 
 export const FIELDS = ['steps', 'promptsPerStep', 'groupSize', 'maxCompletionTokens', 'lr', 'epsilon', 'beta', 'rank', 'alpha', 'temperature', 'seed', 'checkpointEvery'] as const;

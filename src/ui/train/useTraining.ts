@@ -1,7 +1,7 @@
 // The Train page's view of the trainer in the engine worker: its status (from the worker, so it survives
 // a reload through the latest checkpoint), the metrics history as steps arrive, and the controls.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { StartTrainingRequest, TrainingEvent, TrainingStatus } from '../../llm/trainer-host';
+import type { StartTrainingRequest, TrainingEvent, TrainingStatus } from '../../hosts/trainer-host';
 import type { StepMetrics } from '../../train/trainer';
 import type { TrainingApi } from '../engines/services';
 

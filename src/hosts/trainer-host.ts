@@ -1,11 +1,11 @@
-// The trainer as the engine worker runs it (src/llm/engine-host.ts delegates here): start / pause / resume /
+// The trainer as the engine worker runs it (src/hosts/engine-host.ts delegates here): start / pause / resume /
 // stop a run of src/train's Trainer on the loaded engine, stream each step's metrics, checkpoint to a
 // CheckpointStorage (IndexedDB in the browser) every N steps and on pause / stop / finish, resume from
 // the latest checkpoint (after a reload or a lost GPU device), export the adapter as PEFT files, and merge
 // it into an MLC base installed as a WebLLM custom model.
 // Each step runs as one job of the host's GPU queue, so a chat request waits at most one step.
 
-import type { ModelRecord } from '@mlc-ai/web-llm';
+import type { ModelRecord } from '../llm/webllm-custom-model';
 import { isLocomoTask, locomoTrainingTask, tupleIdentity, tuplesOnEngine, type LocomoTaskName, type TupleSettings } from '../eval/locomo-task';
 import type { LocomoConversation } from '../eval/locomo';
 import type { LocomoRunSetup } from '../eval/tuples.idb';
@@ -20,7 +20,7 @@ import { mergeLora, writeMergedMlcModel } from '../train/merge';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { syntheticTask } from '../train/tasks/synthetic';
 import { Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
-import { customModelRecord, installIntoWebLlmCache } from './webllm-custom-model';
+import { customModelRecord, installIntoWebLlmCache } from '../llm/webllm-custom-model';
 
 /** The tasks a run can train on: the synthetic memory-operation task, and Memory-R1's two LoCoMo tasks. */
 export const TRAINING_TASKS = ['synthetic', 'locomo-manager', 'locomo-answer'] as const;

@@ -5,8 +5,8 @@
 
 import { proxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { PeftFiles } from '../model/peft';
-import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
-import type { ModelRecord } from '@mlc-ai/web-llm';
+import type { ChatModel, ChatRequest, ChatResponse } from '../llm/chat-model';
+import type { ModelRecord } from '../llm/webllm-custom-model';
 import type { EngineHostApi, EngineInfo, EngineLoadProgress, ScoreRequest, ScoreResult } from './engine-host';
 import type { ExportedFile, MergeResult, StartTrainingRequest, TrainingListener, TrainingStatus } from './trainer-host';
 
