@@ -1,5 +1,6 @@
 // Test harness page: exposes the real memory bank and GPU modules to Playwright, which drives them with
 // page.evaluate. Nothing here is mocked: real IndexedDB, Web Locks, BroadcastChannel and WebGPU.
+import { z } from 'zod';
 import * as memory from '../../src/memory';
 import { requestGpuContext } from '../../src/gpu/device';
 import { axpyOnGpu, axpyReference } from '../../src/gpu/smoke';
@@ -7,6 +8,7 @@ import { IndexedDbCheckpointStorage } from '../../src/train/checkpoint-storage.i
 
 const harness = {
   memory,
+  z,
   gpu: { requestGpuContext, axpyOnGpu, axpyReference },
   train: { IndexedDbCheckpointStorage },
   /** The store opened by a test, kept between page.evaluate calls. */

@@ -1,6 +1,6 @@
 // Conversations, their turns, and settings: the rest of what the app keeps in the same database.
 import type { ZodType } from 'zod';
-import type { MemoryDb } from './db';
+import { guardQuota, inTransaction, type MemoryDb } from './db';
 import { ConversationSchema, TurnSchema, type Conversation, type Turn } from './schema';
 
 export class ConversationLog {
@@ -9,7 +9,7 @@ export class ConversationLog {
   async create(bankId: string, title: string): Promise<Conversation> {
     const now = Date.now();
     const conversation = ConversationSchema.parse({ id: crypto.randomUUID(), bankId, title, createdAt: now, updatedAt: now });
-    await this.db.put('conversations', conversation);
+    await guardQuota(() => this.db.put('conversations', conversation));
     return conversation;
   }
 
@@ -18,20 +18,20 @@ export class ConversationLog {
     return (await this.db.getAllFromIndex('conversations', 'updatedAt')).reverse();
   }
 
-  /** Appends a turn and touches its conversation, in one transaction. */
+  /** Appends a turn and touches its conversation, in one transaction: on any error neither is stored. */
   async append(conversationId: string, turn: Omit<Turn, 'id' | 'conversationId' | 'index'>): Promise<Turn> {
-    const tx = this.db.transaction(['conversations', 'turns'], 'readwrite');
-    const conversation = await tx.objectStore('conversations').get(conversationId);
-    if (!conversation) {
-      tx.abort();
-      throw new Error(`There is no conversation ${conversationId}.`);
-    }
-    const index = await tx.objectStore('turns').index('conversation').count(IDBKeyRange.bound([conversationId, 0], [conversationId, Infinity]));
-    const stored = TurnSchema.parse({ ...turn, id: crypto.randomUUID(), conversationId, index });
-    await tx.objectStore('turns').put(stored);
-    await tx.objectStore('conversations').put({ ...conversation, updatedAt: Math.max(Date.now(), conversation.updatedAt) });
-    await tx.done;
-    return stored;
+    const transaction = this.db.transaction(['conversations', 'turns'], 'readwrite');
+    return guardQuota(() =>
+      inTransaction(transaction, async (tx) => {
+        const conversation = await tx.objectStore('conversations').get(conversationId);
+        if (!conversation) throw new Error(`There is no conversation ${conversationId}.`);
+        const index = await tx.objectStore('turns').index('conversation').count(IDBKeyRange.bound([conversationId, 0], [conversationId, Infinity]));
+        const stored = TurnSchema.parse({ ...turn, id: crypto.randomUUID(), conversationId, index });
+        await tx.objectStore('turns').put(stored);
+        await tx.objectStore('conversations').put({ ...conversation, updatedAt: Math.max(Date.now(), conversation.updatedAt) });
+        return stored;
+      }),
+    );
   }
 
   turns(conversationId: string): Promise<Turn[]> {
@@ -50,6 +50,7 @@ export class Settings {
   }
 
   async set<T>(key: string, schema: ZodType<T>, value: T): Promise<void> {
-    await this.db.put('settings', { key, value: schema.parse(value) });
+    const setting = { key, value: schema.parse(value) };
+    await guardQuota(() => this.db.put('settings', setting));
   }
 }

@@ -41,6 +41,46 @@ export class DatabaseError extends Error {
   override name = 'DatabaseError';
 }
 
+export class StorageFullError extends Error {
+  override name = 'StorageFullError';
+  constructor() {
+    super('The browser refused to store more data: storage is full. Nothing was changed. Free space by deleting downloaded models (Models page) or by exporting and wiping banks you no longer need.');
+  }
+}
+
+function isQuotaError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'QuotaExceededError' || /quota/i.test(error.message));
+}
+
+/** Runs a storage write, reporting a full disk as StorageFullError. */
+export async function guardQuota<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw isQuotaError(error) ? new StorageFullError() : error;
+  }
+}
+
+/**
+ * Runs `body` over an open transaction and waits for it to commit. Any error, thrown synchronously by a
+ * request or later, aborts the transaction: a request already made must not commit without the rest.
+ */
+export async function inTransaction<Tx extends { abort(): void; done: Promise<void> }, T>(tx: Tx, body: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    const result = await body(tx);
+    await tx.done;
+    return result;
+  } catch (error) {
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted or finished: nothing was committed.
+    }
+    await tx.done.catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * Opens (creating or upgrading) the database. `onStale` is called when another tab opens a newer
  * version: this connection closes so the upgrade can go on, and the page should ask the user to reload.

@@ -3,11 +3,13 @@
 // transaction, under a per-bank Web Lock, and announce it to this tab's listeners and to other tabs.
 import type { IDBPTransaction } from 'idb';
 import { ConversationLog, Settings } from './conversations';
-import { openMemoryDb, type MemoryDb, type MemoryDbSchema } from './db';
+import { guardQuota, inTransaction, openMemoryDb, type MemoryDb, type MemoryDbSchema } from './db';
 import { historyRecord, planBatch, referencedIds, snapshot, textsToEmbed } from './operations';
 import { MemoryIndex, type RetrievalOptions, type RetrievedGroup } from './retrieval';
 import type { Actor, Bank, HistoryEntry, Memory, MemoryEvent, NewHistoryEntry, Operation } from './schema';
 import { defaultLocks, type BankChange, type BankListener, type LockProvider } from './sync';
+
+export { StorageFullError } from './db';
 
 /** Turns texts into embeddings (one per text, any fixed dimension). */
 export interface Embedder {
@@ -43,13 +45,6 @@ export interface ApplyResult {
   rejected: number;
 }
 
-export class StorageFullError extends Error {
-  override name = 'StorageFullError';
-  constructor() {
-    super('The browser refused to store more data: storage is full. Nothing was changed. Free space by deleting downloaded models (Models page) or by exporting and wiping banks you no longer need.');
-  }
-}
-
 export class MemoryStoreError extends Error {
   override name = 'MemoryStoreError';
 }
@@ -62,10 +57,6 @@ export function newMemoryId(now = Date.now()): string {
   lastMillis = now;
   const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).padStart(7, '0');
   return `m${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`;
-}
-
-function isQuotaError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'QuotaExceededError' || /quota/i.test(error.message));
 }
 
 /** Whether a memory still says what a history entry left it saying (versions may differ after an undo). */
@@ -114,7 +105,7 @@ export class MemoryStore {
     if (existing) return existing;
     const bank: Bank = { id, name, createdAt: Date.now() };
     if (owner) bank.owner = owner;
-    await this.guard(() => this.db.put('banks', bank));
+    await guardQuota(() => this.db.put('banks', bank));
     return bank;
   }
 
@@ -291,22 +282,7 @@ export class MemoryStore {
    */
   async write<T>(bankId: string, body: (tx: WriteTransaction) => Promise<T>): Promise<T> {
     return this.locks.request(`memory-r1/bank/${bankId}`, () =>
-      this.guard(async () => {
-        const tx = this.db.transaction(['memories', 'history', 'banks'], 'readwrite');
-        try {
-          const result = await body(tx);
-          await tx.done;
-          return result;
-        } catch (error) {
-          try {
-            tx.abort();
-          } catch {
-            // Already aborted or finished: nothing was committed.
-          }
-          await tx.done.catch(() => undefined);
-          throw error;
-        }
-      }),
+      guardQuota(() => inTransaction(this.db.transaction(['memories', 'history', 'banks'], 'readwrite'), body)),
     );
   }
 
@@ -385,14 +361,6 @@ export class MemoryStore {
     if (!this.embedder || texts.length === 0) return new Map();
     const vectors = await this.embedder.embed(texts);
     return new Map(texts.map((text, i) => [text, vectors[i]!]));
-  }
-
-  private async guard<T>(body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      throw isQuotaError(error) ? new StorageFullError() : error;
-    }
   }
 }
 
