@@ -3,7 +3,7 @@
 // the simpler set F1 in ./metrics instead.
 // Category numbers here are the dataset's; LoCoMo's code calls 1 "multi-hop" and 4 "single-hop", the
 // Memory-R1 / Mem0 tables the other way round (see ./locomo). The rules only depend on the number.
-import { porterStem } from './porter';
+import { porterStem } from '../memory/porter';
 import { pySplit, pyStrip, REGEX_WORD, removePyPunctuation, wordBoundary } from './pytext';
 
 // LoCoMo uses the `regex` module, whose `\w` (hence `\b`) also counts combining marks as word characters.

@@ -1,14 +1,44 @@
 // BM25 over memory texts, kept up to date one document at a time (documents live in numbered slots
-// shared with the vector index), so retrieval never rebuilds anything per query.
+// shared with the vector index), so retrieval never rebuilds anything per query. Words are Porter-stemmed
+// in documents and queries alike, so "peanut" finds "peanuts" and "hiking" finds "hiked".
+import { porterStem } from './porter';
 
 const STOPWORDS = new Set(
   'a an and are as at be been but by did do does for from had has have he her hers him his i if in into is it its me my of on or our she so than that the their them then there these they this to was we were what when where which who whom why will with you your'.split(' '),
 );
 
-/** Lower-cased words and numbers, stopwords dropped. */
+const WORD = /[\p{L}\p{N}]+/gu;
+
+// Stemming is the costly part of indexing a large bank, and words repeat: remember recent stems.
+const stems = new Map<string, string>();
+function stem(word: string): string {
+  let stemmed = stems.get(word);
+  if (stemmed === undefined) {
+    if (stems.size >= 50_000) stems.clear();
+    stems.set(word, (stemmed = porterStem(word)));
+  }
+  return stemmed;
+}
+
+/** Lower-cased, stemmed words and numbers, stopwords dropped. */
 export function tokenize(text: string): string[] {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.filter((word) => !STOPWORDS.has(word));
+  const words = text.toLowerCase().match(WORD) ?? [];
+  return words.filter((word) => !STOPWORDS.has(word)).map(stem);
+}
+
+/**
+ * Where `text` has a word that a search for `query` matches (the same stem): [start, end) character
+ * ranges in order, for highlighting what was found.
+ */
+export function matchRanges(text: string, query: string): [number, number][] {
+  const wanted = new Set(tokenize(query));
+  if (wanted.size === 0) return [];
+  const ranges: [number, number][] = [];
+  for (const match of text.matchAll(WORD)) {
+    const word = match[0].toLowerCase();
+    if (!STOPWORDS.has(word) && wanted.has(stem(word))) ranges.push([match.index, match.index + match[0].length]);
+  }
+  return ranges;
 }
 
 interface Postings {

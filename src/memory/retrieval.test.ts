@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bm25Index, tokenize } from './bm25';
+import { Bm25Index, matchRanges, tokenize } from './bm25';
 import { MemoryIndex } from './retrieval';
 import type { Memory } from './schema';
 import { topK } from './top-k';
@@ -30,8 +30,29 @@ describe('topK', () => {
 });
 
 describe('BM25', () => {
-  it('tokenizes words and numbers, lower-cased, without stopwords', () => {
-    expect(tokenize('The Café opened in 2023, and it is GREAT!')).toEqual(['café', 'opened', '2023', 'great']);
+  it('tokenizes words and numbers, lower-cased and stemmed, without stopwords', () => {
+    expect(tokenize('The Café opened in 2023, and it is GREAT!')).toEqual(['café', 'open', '2023', 'great']);
+  });
+
+  it('matches word forms in documents and queries alike', () => {
+    const index = new Bm25Index();
+    index.set(0, 'Allergic to peanuts');
+    index.set(1, 'Went hiking in the Alps');
+    index.set(2, 'Likes apples');
+    const found = (query: string) => {
+      const { slots, count } = index.search(query);
+      return Array.from(slots.subarray(0, count)).sort();
+    };
+    expect(found('peanut')).toEqual([0]);
+    expect(found('hiked')).toEqual([1]);
+    expect(found('apple allergic')).toEqual([0, 2]);
+    expect(found('pea')).toEqual([]);
+  });
+
+  it('gives the ranges of the words a query matches, for highlighting', () => {
+    const text = 'Peanuts? She is allergic to PEANUT butter and peas.';
+    expect(matchRanges(text, 'peanut Allergic').map(([from, to]) => text.slice(from, to))).toEqual(['Peanuts', 'allergic', 'PEANUT']);
+    expect(matchRanges(text, 'the')).toEqual([]);
   });
 
   it('ranks rarer and more frequent terms higher, and forgets removed documents', () => {
