@@ -101,6 +101,19 @@ export function weightShape(w: Weight, what: string): [number, number] {
 export const WG_INDEX = 'fn wg_index(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }';
 
 /**
+ * The entry point of a kernel laid out one workgroup of `wg` threads per item (items counted by
+ * GpuRuntime.grid1d's 2-D grid): `body` sees the item's index as `index`, its thread as `lid`; items at
+ * or past `count` return at once (uniformly, so the body may hold barriers).
+ */
+export function perWorkgroupMain(wg: number, index: string, count: string, body: string): string {
+  return /* wgsl */ `@compute @workgroup_size(${wg})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let ${index} = wg_index(wid, nwg);
+  if (${index} >= ${count}) { return; }
+${body.replace(/^\n/, '')}}`;
+}
+
+/**
  * Declares `var<workgroup> red: array<f32, wg>` and tree reductions over a workgroup of `wg` threads
  * (a power of two), each handing its result to every thread:
  *   fn reduce_sum(lid, v) -> f32      fn reduce_max(lid, v) -> f32

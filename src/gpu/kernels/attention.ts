@@ -18,7 +18,7 @@
 import { isFallbackDevice } from '../device';
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
-import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
+import { expectF32, perWorkgroupMain, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
 
 const WG = 64;
 const MAX_D = 256;
@@ -44,10 +44,7 @@ var<workgroup> qs: array<f32, ${MAX_D}>;
 var<workgroup> p: array<f32, ${WG}>;
 ${workgroupReduceWgsl(WG)}
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = wg_index(wid, nwg);
-  if (idx >= params.T * params.H) { return; } // uniform per workgroup
+${perWorkgroupMain(WG, 'idx', 'params.T * params.H', /* wgsl */ `
   let D = params.D;
   let t = idx / params.H;
   let h = idx % params.H;
@@ -96,7 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (d < D) { out[out_base + d] = o[c] / l; }
   }
   if (lid == 0u) { lse[idx] = m + log(l); }
-}`;
+`)}`;
 
 /** The per-query variant for head size D (a multiple of 4; a pipeline per D). */
 function perQueryWgsl(D: number): string {

@@ -17,10 +17,21 @@
 
 import type { GpuRuntime } from '../runtime';
 import { numel, type GpuTensor } from '../tensor';
-import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
+import { expectF32, perWorkgroupMain, WG_INDEX, workgroupReduceWgsl } from '../wgsl';
 
 const WG = 256;
 const NONE = 0xffffffff;
+
+/**
+ * A kernel with one workgroup of 256 threads per row of `params.R` rows: the Params struct and bindings
+ * in `decls`, shared WGSL functions in `lib`, and a `body` that sees `row` and `lid`.
+ */
+function rowKernel(decls: string, lib: string, body: string): string {
+  return `${decls}${WG_INDEX}
+${lib}
+
+${perWorkgroupMain(WG, 'row', 'params.R', body)}`;
+}
 
 function rowsOf(x: GpuTensor, what: string): [number, number] {
   expectF32(x, `${what}: logits`);
@@ -80,18 +91,12 @@ fn reduce_best(lid: u32, v: f32, i: u32) {
 // ---------------------------------------------------------------------------------------------
 // argmax
 
-const ARGMAX_WGSL = /* wgsl */ `
+const ARGMAX_WGSL = rowKernel(/* wgsl */ `
 struct Params { R: u32, V: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
-${WG_INDEX}
-${BEST_WGSL}
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.R) { return; }
+`, BEST_WGSL, /* wgsl */ `
   let base = row * params.V;
   var bv = 0.0;
   var bi = NONE;
@@ -101,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
   reduce_best(lid, bv, bi);
   if (lid == 0u) { out[row] = select(ri[0], 0u, ri[0] == NONE); }
-}`;
+`);
 
 /** Index of the largest logit per row (u32 [R]); ties -> lowest index; an all-NaN row gives 0. */
 export function argmax(rt: GpuRuntime, logits: GpuTensor): GpuTensor {
@@ -132,20 +137,14 @@ export function argmaxReference(logits: Float32Array, V: number): Uint32Array {
 // ---------------------------------------------------------------------------------------------
 // logProbs: logp[r] = x[r, ids[r]] / T - lse[r],  lse[r] = log Σ_i exp(x[r, i] / T)
 
-const LOG_PROBS_WGSL = /* wgsl */ `
+const LOG_PROBS_WGSL = rowKernel(/* wgsl */ `
 struct Params { R: u32, V: u32, inv_t: f32, has_ids: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> ids: array<u32>;
 @group(0) @binding(3) var<storage, read_write> logp: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-${WG_INDEX}
-${ROW_LSE_WGSL}
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.R) { return; }
+`, ROW_LSE_WGSL, /* wgsl */ `
   let base = row * params.V;
   let total = row_lse(lid, base, params.V, params.inv_t);
   if (lid == 0u) {
@@ -155,7 +154,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       logp[row] = select(-3.4e38, x[base + id] * params.inv_t - total, id < params.V);
     }
   }
-}`;
+`);
 
 /**
  * Log-probability of token ids[r] in row r at `temperature` (default 1), and each row's log-sum-exp.
@@ -198,18 +197,12 @@ export function logProbsReference(logits: Float32Array, V: number, ids: ArrayLik
 // ---------------------------------------------------------------------------------------------
 // softmax / log-softmax over rows
 
-const SOFTMAX_WGSL = /* wgsl */ `
+const SOFTMAX_WGSL = rowKernel(/* wgsl */ `
 struct Params { R: u32, V: u32, inv_t: f32, log_out: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
-${WG_INDEX}
-${ROW_LSE_WGSL}
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.R) { return; }
+`, ROW_LSE_WGSL, /* wgsl */ `
   let base = row * params.V;
   let m = row_max(lid, base, params.V, params.inv_t);
   let s = row_sum_exp(lid, base, params.V, params.inv_t, m);
@@ -218,7 +211,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     let z = x[base + i] * params.inv_t - m;
     y[base + i] = select(exp(z) / s, z - log_s, params.log_out != 0u);
   }
-}`;
+`);
 
 /** softmax(x / T) per row (or log-softmax with `log: true`); returns a new tensor of x's shape. */
 export function softmax(rt: GpuRuntime, x: GpuTensor, options: { temperature?: number; log?: boolean; out?: GpuTensor } = {}): GpuTensor {
@@ -249,19 +242,13 @@ export function softmaxReference(x: Float32Array, V: number, options: { temperat
 // topK: k rounds; round r finds the best element strictly after the previous pick in the order
 // (value desc, index asc), so no element is picked twice and nothing is written to the row.
 
-const TOPK_WGSL = /* wgsl */ `
+const TOPK_WGSL = rowKernel(/* wgsl */ `
 struct Params { R: u32, V: u32, k: u32 }
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> values: array<f32>;
 @group(0) @binding(3) var<storage, read_write> indices: array<u32>;
-${WG_INDEX}
-${BEST_WGSL}
-
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.R) { return; }
+`, BEST_WGSL, /* wgsl */ `
   let base = row * params.V;
   var pv = 0.0;    // previous pick (value, index); once a round finds nothing (pi = NONE),
   var pi = NONE;   // better(pv, NONE, ..) is false and every later round finds nothing too
@@ -284,7 +271,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     workgroupBarrier();
   }
-}`;
+`);
 
 /** The k largest logits of each row, sorted (value desc, index asc). Rows with fewer than k non-NaN values pad with index 0xffffffff. */
 export function topK(rt: GpuRuntime, logits: GpuTensor, k: number): { values: GpuTensor; indices: GpuTensor } {

@@ -23,7 +23,7 @@
 
 import type { BindingKind, GpuRuntime } from '../../runtime';
 import { numel, type GpuTensor } from '../../tensor';
-import { expectF32, WG_INDEX, workgroupReduceWgsl } from '../../wgsl';
+import { expectF32, perWorkgroupMain, WG_INDEX, workgroupReduceWgsl } from '../../wgsl';
 import { resolveRows, type RowLayout } from './layout';
 
 const WG = 64;
@@ -54,10 +54,7 @@ var<workgroup> qs: array<f32, ${MAX_D}>;  // scale · q_i
 var<workgroup> dos: array<f32, ${MAX_D}>; // dO_i
 var<workgroup> ds: array<f32, ${WG}>;
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = wg_index(wid, nwg);
-  if (idx >= params.T * params.H) { return; } // uniform per workgroup
+${perWorkgroupMain(WG, 'idx', 'params.T * params.H', /* wgsl */ `
   let D = params.D;
   let i = idx / params.H;
   let h = idx % params.H;
@@ -108,7 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (d < D) { dq[dq_base + d] = params.scale * acc[c]; }
   }
   if (lid == 0u) { delta[idx] = delta_i; }
-}`;
+`)}`;
 
 function dkvSource(shared: boolean): string {
   const outputs = shared
@@ -129,10 +126,7 @@ var<workgroup> vs: array<f32, ${MAX_D}>; // v_j
 var<workgroup> ps: array<f32, ${WG}>;
 var<workgroup> dss: array<f32, ${WG}>;
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let idx = wg_index(wid, nwg);
-  if (idx >= params.T * params.Hkv) { return; } // uniform per workgroup
+${perWorkgroupMain(WG, 'idx', 'params.T * params.Hkv', /* wgsl */ `
   let D = params.D;
   let T = params.T;
   let H = params.H;
@@ -192,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       write_dv(dv_base + d, dv_acc[c]);
     }
   }
-}`;
+`)}`;
 }
 
 export interface AttentionBackwardArgs {

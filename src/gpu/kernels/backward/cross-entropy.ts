@@ -14,7 +14,7 @@
 
 import type { BindingKind, GpuRuntime } from '../../runtime';
 import { numel, type GpuTensor } from '../../tensor';
-import { expectF32, WG_INDEX } from '../../wgsl';
+import { expectF32, perWorkgroupMain, WG_INDEX } from '../../wgsl';
 import { ROW_LSE_WGSL, rowLogSumExp64 } from '../sampling';
 
 const WG = 256; // ROW_LSE_WGSL (sampling.ts) is written for 256 threads too
@@ -32,10 +32,7 @@ ${inPlace ? '' : '@group(0) @binding(5) var<storage, read_write> out: array<f32>
 ${WG_INDEX}
 ${ROW_LSE_WGSL}
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.R) { return; } // uniform per workgroup
+${perWorkgroupMain(WG, 'row', 'params.R', /* wgsl */ `
   let V = params.V;
   let base = row * V;
   let inv_t = params.inv_t;
@@ -53,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     var d = gr * (select(0.0, 1.0, i == id) - p);
     ${inPlace ? 'x[base + i] = d;' : 'if (params.accumulate != 0u) { d += out[base + i]; }\n    out[base + i] = d;'}
   }
-}`;
+`)}`;
 }
 
 export interface LogSoftmaxBackwardOptions {

@@ -8,7 +8,7 @@
 
 import type { GpuRuntime } from '../../runtime';
 import { numel, shapeToString, type GpuTensor } from '../../tensor';
-import { expectF32, readerWgsl, WG_INDEX, workgroupReducePairWgsl } from '../../wgsl';
+import { expectF32, perWorkgroupMain, readerWgsl, WG_INDEX, workgroupReducePairWgsl } from '../../wgsl';
 import { rmsNorm64 } from '../rmsnorm';
 
 const WG = 256;
@@ -24,10 +24,7 @@ ${readerWgsl('weight', 2, weightDtype)}
 ${WG_INDEX}
 ${workgroupReducePairWgsl(WG)}
 
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let row = wg_index(wid, nwg);
-  if (row >= params.rows) { return; } // uniform per workgroup
+${perWorkgroupMain(WG, 'row', 'params.rows', /* wgsl */ `
   let D = params.D;
   let base = row * D;
   var ss = 0.0;
@@ -45,7 +42,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     if (params.accumulate != 0u) { d += dx[base + i]; }
     dx[base + i] = d;
   }
-}`;
+`)}`;
 }
 
 /** dx [..., D] of y = rmsNorm(x, weight, eps) given dy; `out` + `accumulate` add into an existing gradient. */
