@@ -12,6 +12,7 @@ const SUITES = {
   train: { node: 'scripts/bench/train-node.ts' },
   locomo: { node: 'scripts/bench/locomo-node.ts' },
   eval: { node: 'scripts/bench/eval-node.ts' },
+  chat: { node: 'scripts/bench/chat-node.ts' },
 };
 
 const suites = process.argv.slice(2);

@@ -1,0 +1,92 @@
+// `npm run bench -- chat`: how long a chat user waits. For each turn of a short scripted chat (statements
+// and questions) it measures the time to the first streamed token of the reply and the time until the
+// turn's memory update (extract → manage → apply) is finished, both from the moment the message is sent.
+// Two engines: the scripted one with a fixed delay per generated word (every call, as a real model spends
+// time per token), and our local engine on a tiny random model (the words are noise, the costs are real).
+import { requestNodeGpuContext } from '../../src/gpu/node-device';
+import type { ChatModel, ChatRequest, ChatResponse } from '../../src/llm/chat-model';
+import { LocalChatModel } from '../../src/llm/local';
+import { ScriptedChatModel } from '../../src/llm/scripted';
+import { InMemoryBank } from '../../src/memory';
+import { Engine } from '../../src/model/engine';
+import { MemorySource } from '../../src/model/source';
+import { makeTinyModel } from '../../src/model/tiny';
+import { replyFor, ScriptSchema } from '../../src/ui/engines/script';
+import { chatRunner, type ChatRunner } from './chat-turn';
+
+const TURNS = ['Hi! I live in Paris with my cat Miso.', 'Where do I live?', 'Miso now has a sister, a kitten called Tofu.', 'What are my cats called?'];
+const WORD_DELAY_MS = 15;
+
+/** The chat fixture's rules, every call paced at WORD_DELAY_MS per word (streamed or not). */
+function pacedScripted(): ChatModel {
+  const script = ScriptSchema.parse({
+    rules: [
+      { call: 'extract', match: 'cat Miso', reply: { facts: ['User lives in Paris', 'User has a cat named Miso'] } },
+      { call: 'extract', match: 'kitten called Tofu', reply: { facts: ['User has a second cat, a kitten named Tofu'] } },
+      { call: 'manage', match: 'cat named Miso', reply: { memory: [{ id: '0', event: 'ADD', text: 'User lives in Paris' }, { id: '1', event: 'ADD', text: 'User has a cat named Miso' }] } },
+      { call: 'manage', match: 'kitten named Tofu', reply: { memory: [{ id: '$id(User has a cat named Miso)', event: 'UPDATE', text: 'User has two cats, Miso and a kitten named Tofu', old_memory: 'User has a cat named Miso' }] } },
+    ],
+    fallback: {
+      answer: 'Memories used: none\n**Answer:** I do not know that yet, tell me more',
+    },
+  });
+  const inner = new ScriptedChatModel((request, index) => replyFor(script, request, index));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    id: 'scripted (paced)',
+    async chat(request: ChatRequest): Promise<ChatResponse> {
+      const { onToken, ...rest } = request;
+      const response = await inner.chat(rest);
+      for (const piece of response.text.match(/\S+\s*|\s+/g) ?? []) {
+        await sleep(WORD_DELAY_MS);
+        onToken?.(piece);
+      }
+      return response;
+    },
+  };
+}
+
+interface TurnFigures {
+  turn: number;
+  text: string;
+  first_token_ms: number | null;
+  reply_done_ms: number;
+  memory_updated_ms: number;
+}
+
+async function measure(engine: string, runner: ChatRunner): Promise<{ engine: string; turns: TurnFigures[]; mean_first_token_ms: number; mean_memory_updated_ms: number }> {
+  const turns: TurnFigures[] = [];
+  for (const [i, text] of TURNS.entries()) {
+    const start = performance.now();
+    let first: number | null = null;
+    const { reply, memory } = runner(text, () => {
+      first ??= performance.now() - start;
+    });
+    const since = (promise: Promise<unknown>) => promise.then(() => performance.now() - start);
+    const [replyDone, memoryDone] = await Promise.all([since(reply), since(memory)]);
+    turns.push({ turn: i + 1, text, first_token_ms: first === null ? null : Math.round(first), reply_done_ms: Math.round(replyDone), memory_updated_ms: Math.round(memoryDone) });
+    console.error(`[chat] ${engine} turn ${i + 1}: first token ${turns.at(-1)!.first_token_ms} ms, memory updated ${turns.at(-1)!.memory_updated_ms} ms`);
+  }
+  const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+  return {
+    engine,
+    turns,
+    mean_first_token_ms: mean(turns.map((t) => t.first_token_ms ?? t.reply_done_ms)),
+    mean_memory_updated_ms: mean(turns.map((t) => t.memory_updated_ms)),
+  };
+}
+
+const results = [];
+results.push(await measure(`scripted, ${WORD_DELAY_MS} ms per word`, chatRunner(pacedScripted(), new InMemoryBank('chat'), {})));
+
+const gpu = await requestNodeGpuContext();
+const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'mlc', arch: 'qwen2', quant: 'q4f16_1', seed: 3 })), gpu, { maxTokens: 4096 });
+const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 0, max_tokens: 24 } };
+const local = new LocalChatModel(engine);
+// Shader compilation and first-use costs are paid once, before the first measured turn.
+await local.chat({ messages: [{ role: 'user', content: 'warm up' }], max_tokens: 4, temperature: 0 });
+results.push(await measure('local engine, tiny qwen2 q4f16_1', chatRunner(local, new InMemoryBank('chat'), caps)));
+engine.dispose();
+gpu.device.destroy();
+
+console.log(JSON.stringify({ word_delay_ms: WORD_DELAY_MS, results }));
