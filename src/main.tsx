@@ -3,7 +3,7 @@
 // storage or the GPU itself; with the local engine also its trainer, and evaluation's IndexedDB store.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { MemoryStore, requestPersistentStorage, type Embedder } from './memory';
+import { indexedDbUserData, MemoryStore, requestPersistentStorage, type Embedder } from './memory';
 import { App } from './ui/App';
 import { ModelHost, type LoadedModel } from './ui/engines/model-host';
 import { scriptedModel } from './ui/engines/script';
@@ -130,7 +130,7 @@ async function start() {
     const training = choice.kind === 'local' && choice.modelUrl ? localTraining(choice.modelUrl, host, localLabel(choice)) : undefined;
     root.render(
       <StrictMode>
-        <App store={store} persistence={persistence} gpu={navigator.gpu} engines={{ choice, host, webllm, evaluation, ...(training ? { training } : {}) }} />
+        <App store={store} persistence={persistence} gpu={navigator.gpu} data={indexedDbUserData()} engines={{ choice, host, webllm, evaluation, ...(training ? { training } : {}) }} />
       </StrictMode>,
     );
   } catch (error) {

@@ -4,6 +4,7 @@ export { MemoryStore, MemoryStoreError, StorageFullError, type ApplyResult, type
 export { planBatch, type PlannedOperation } from './operations';
 export { assignShortIds, operationsToRealIds, type ShortIdMap, type ShownMemory } from './short-ids';
 export { matchRanges } from './bm25';
+export { describeUserData, eraseUserData, indexedDbUserData, listUserData, type StoredRecords, type UserData } from './erase';
 export { MemoryIndex, DEFAULT_PER_SPEAKER, type Retrieved, type RetrievedGroup, type RetrievalOptions, type RetrievalQuery } from './retrieval';
 export { exportBank, importBank, parseBackup, BackupError, BACKUP_FORMAT, BACKUP_VERSION, type ImportOptions, type ImportSummary } from './backup';
 export { requestPersistentStorage, storageEstimate, type PersistenceState } from './persistence';

@@ -1,5 +1,5 @@
-import { useEffect, useMemo, useState } from 'react';
-import type { MemoryStore, PersistenceState } from '../memory';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { MemoryStore, PersistenceState, UserData } from '../memory';
 import { OperationsFeed } from './components/OperationsFeed';
 import { useModelState } from './engines/model-host';
 import { useEmbeddingBackfill } from './engines/useEmbeddingBackfill';
@@ -22,6 +22,8 @@ export interface AppProps {
   persistence: PersistenceState;
   gpu: GPU | undefined;
   engines: Engines;
+  /** Everything the app stored, for "Delete all my data". */
+  data: UserData;
 }
 
 const NAV: { page: Page; label: string }[] = [
@@ -34,11 +36,28 @@ const NAV: { page: Page; label: string }[] = [
   { page: 'settings', label: 'Settings' },
 ];
 
+/** The heading of the page shown in `main` (hidden pages stay mounted), else `main` itself. */
+function pageHeading(main: HTMLElement): HTMLElement {
+  for (const child of main.children) {
+    const heading = child instanceof HTMLElement && !child.hidden ? child.querySelector<HTMLElement>('h2') : null;
+    if (heading) return heading;
+  }
+  return main;
+}
+
+/** Moves focus to the current page's heading, so keyboard and screen-reader users start at its content. */
+function focusPage(main: HTMLElement | null): void {
+  if (!main) return;
+  const heading = pageHeading(main);
+  if (heading !== main && !heading.hasAttribute('tabindex')) heading.tabIndex = -1;
+  heading.focus();
+}
+
 /** The user's own bank, and the demo's (wiped by every replay, so it never mixes with the user's). */
 const BANK = 'me';
 const DEMO_BANK = 'demo';
 
-export function App({ store, persistence, gpu, engines }: AppProps) {
+export function App({ store, persistence, gpu, engines, data }: AppProps) {
   const route = useRoute();
   const page = NAV.some((n) => n.page === route) ? route : 'chat';
   const support = useGpuSupport(gpu);
@@ -57,6 +76,15 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
     document.title = `${NAV.find((n) => n.page === page)?.label ?? 'Chat'} · Memory-R1`;
   }, [page]);
 
+  // After a navigation (not on the first load), focus goes to the new page's heading.
+  const main = useRef<HTMLElement>(null);
+  const shownPage = useRef(page);
+  useEffect(() => {
+    if (shownPage.current === page) return;
+    shownPage.current = page;
+    focusPage(main.current);
+  }, [page]);
+
   // One click to load the model chosen on an earlier visit (WebLLM only; others load from the URL).
   const quickLoad = useMemo(() => {
     if (engines.choice.kind !== 'webllm' || support.state !== 'ready') return undefined;
@@ -69,7 +97,15 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
 
   return (
     <div className="app">
-      <a className="skip-link" href="#main">
+      {/* The hash is the route: following "#main" would leave the page, so the link moves focus itself. */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          focusPage(main.current);
+        }}
+      >
         Skip to content
       </a>
       <header className="app-header">
@@ -102,7 +138,7 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
         </p>
       </header>
       {showNoGpu && support.state === 'missing' && <NoWebGpuNotice reason={support.reason} />}
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         {/* Chat and Demo stay mounted while hidden, so a turn or a replay in progress carries on elsewhere. */}
         <div hidden={page !== 'chat'}>
           <ChatPage store={store} bankId={BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
@@ -129,7 +165,7 @@ export function App({ store, persistence, gpu, engines }: AppProps) {
           </div>
         )}
         {page === 'models' && <ModelsPage engines={engines} support={support} settings={settings} onChange={updateSettings} />}
-        {page === 'settings' && <SettingsPage settings={settings} onChange={updateSettings} />}
+        {page === 'settings' && <SettingsPage settings={settings} onChange={updateSettings} data={data} webllm={engines.webllm} />}
       </main>
     </div>
   );
