@@ -1,0 +1,78 @@
+// PPO's critic: a linear value head v = w·h + b on the final normed hidden state, kept on the host
+// (float64) with its own AdamW. params = [w (C), b].
+import type { OptimizerConfig } from './optimizer';
+import { HostAdamW } from './optimizer';
+
+/** The value head's parameters and AdamW moments (checkpoints). */
+export interface ValueHeadState {
+  params: number[];
+  m: number[];
+  v: number[];
+  step: number;
+}
+
+export class ValueHead {
+  private readonly adam: HostAdamW;
+
+  constructor(
+    readonly hiddenSize: number,
+    optimizer: OptimizerConfig,
+  ) {
+    this.adam = new HostAdamW(new Float64Array(hiddenSize + 1), optimizer);
+  }
+
+  /** An empty gradient accumulator [dw (C), db]. */
+  zeroGrad(): Float64Array {
+    return new Float64Array(this.hiddenSize + 1);
+  }
+
+  /** v_t = w·hidden_t + b for each row of hidden [count, C]. */
+  values(hidden: Float32Array, count: number): Float64Array {
+    const p = this.adam.params;
+    const C = this.hiddenSize;
+    const out = new Float64Array(count);
+    for (let t = 0; t < count; t++) {
+      let s = p[C]!;
+      for (let j = 0; j < C; j++) s += p[j]! * hidden[t * C + j]!;
+      out[t] = s;
+    }
+    return out;
+  }
+
+  /**
+   * Backward of v = w·h + b for `count` rows: adds dL/dw = Σ dv·h and dL/db = Σ dv into `grad`, and
+   * returns dL/dh = dv·w [count, C].
+   */
+  backward(dValue: ArrayLike<number>, hidden: Float32Array, count: number, grad: Float64Array): Float32Array {
+    const w = this.adam.params;
+    const C = this.hiddenSize;
+    const dHidden = new Float32Array(count * C);
+    for (let t = 0; t < count; t++) {
+      const dv = dValue[t]!;
+      if (dv === 0) continue;
+      for (let j = 0; j < C; j++) {
+        dHidden[t * C + j] = dv * w[j]!;
+        grad[j]! += dv * hidden[t * C + j]!;
+      }
+      grad[C]! += dv;
+    }
+    return dHidden;
+  }
+
+  /** One AdamW update; returns the gradient norm (a non-finite one skips the update). */
+  update(grad: Float64Array, lr: number): number {
+    return this.adam.update(grad, lr);
+  }
+
+  state(): ValueHeadState {
+    const h = this.adam;
+    return { params: [...h.params], m: [...h.m], v: [...h.v], step: h.step };
+  }
+
+  load(state: ValueHeadState): void {
+    this.adam.params.set(state.params);
+    this.adam.m.set(state.m);
+    this.adam.v.set(state.v);
+    this.adam.step = state.step;
+  }
+}
