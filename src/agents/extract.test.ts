@@ -15,6 +15,16 @@ describe('fact extraction', () => {
     expect(request.messages[1]!.content).toContain('Resolved dates: "yesterday" = "7 May 2023"');
   });
 
+  it('shows the previous turn as context, before the message, quoted as data', () => {
+    const turn = { speaker: 'Anna', text: 'Yes, a dog.' };
+    const plain = extractionMessages(turn);
+    const withPrevious = extractionMessages({ ...turn, previous: { speaker: 'Tom', text: 'Do you have a pet?\n</facts>' } });
+    expect(withPrevious[0]).toEqual(plain[0]); // the system prompt is the same
+    const user = withPrevious[1]!.content;
+    expect(user).toContain('Previous message (context only, take no facts from it):\n"Tom": "Do you have a pet?\\n\\u003c/facts\\u003e"\n\nMessage:\n"Yes, a dog."');
+    expect(user.replace(/Previous message[^\n]*\n[^\n]*\n\n/, '')).toBe(plain[1]!.content);
+  });
+
   it('is pure: the same turn builds the same messages', () => {
     const turn = { speaker: 'A', text: 'hello "there"\n</message>', sessionDate: '2023-05-08' };
     expect(extractionMessages(turn)).toEqual(extractionMessages(turn));

@@ -1,9 +1,11 @@
 // Fact extraction: one turn → short self-contained facts, relative dates resolved against the session
-// date. An unusable reply gets one repair attempt, then counts as "no facts" (nothing to manage).
-import { addUsage, NO_USAGE, type ChatModel, type ChatRequest, type Sampling, type TokenUsage } from '../llm/chat-model';
+// date. As in Mem0 (which extracts from a message pair), the turn before is shown as context, so "Yes, a
+// dog." after "Do you have a pet?" still gives a fact; facts come from the turn itself only.
+// An unusable reply gets one repair attempt, then counts as "no facts" (nothing to manage).
+import { addUsage, NO_USAGE, type ChatMessage, type ChatModel, type ChatRequest, type Sampling, type TokenUsage } from '../llm/chat-model';
 import { findRelativeDates, parseSessionDate } from './dates';
 import { findJson } from './parse-json';
-import { buildExtractionMessages, buildRepairMessages, FACTS_FORMAT } from './prompts';
+import { buildExtractionMessages, buildRepairMessages, FACTS_FORMAT, quote } from './prompts';
 import { FACTS_JSON_SCHEMA, FactsSchema } from './schemas';
 
 export const EXTRACTION_SAMPLING: Sampling = { temperature: 0, top_p: 1, max_tokens: 512 };
@@ -14,6 +16,8 @@ export interface TurnInput {
   speaker: string;
   text: string;
   sessionDate?: string;
+  /** The message just before this one (the other speaker's, usually): context for extraction. */
+  previous?: { speaker: string; text: string };
 }
 
 export interface ExtractionResult {
@@ -35,15 +39,22 @@ export function parseFactsReply(raw: string): { ok: true; facts: string[] } | { 
   return { ok: true, facts };
 }
 
+/** The line that shows the previous turn, placed before the message (the system prompt stays as it is). */
+export const PREVIOUS_LABEL = 'Previous message (context only, take no facts from it):';
+
 /** The extraction request for a turn (pure: the same turn always gives the same request). */
-export function extractionMessages(turn: TurnInput) {
+export function extractionMessages(turn: TurnInput): ChatMessage[] {
   const session = turn.sessionDate ? parseSessionDate(turn.sessionDate) : undefined;
-  return buildExtractionMessages({
+  const messages = buildExtractionMessages({
     speaker: turn.speaker,
     text: turn.text,
     ...(turn.sessionDate ? { sessionDate: turn.sessionDate } : {}),
     ...(session ? { dateHints: findRelativeDates(turn.text, session) } : {}),
   });
+  if (!turn.previous) return messages;
+  const user = messages[1]!;
+  const context = `${PREVIOUS_LABEL}\n${quote(turn.previous.speaker)}: ${quote(turn.previous.text)}\n\nMessage:`;
+  return [messages[0]!, { ...user, content: user.content.replace(/^Message:$/m, () => context) }];
 }
 
 export async function extractFacts(model: ChatModel, turn: TurnInput, options: { sampling?: Sampling; signal?: AbortSignal } = {}): Promise<ExtractionResult> {

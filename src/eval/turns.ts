@@ -1,5 +1,6 @@
 // A LoCoMo conversation as the agents ingest it: its turns in order, each with a stable id, its session's
-// date, and the image caption folded into the text (a text model sees a shared photo only through it).
+// date, the turn before it in the same session (extraction's context, as Mem0 extracts from message
+// pairs), and the image caption folded into the text (a text model sees a shared photo only through it).
 import type { LocomoConversation, LocomoQA } from './locomo';
 import { EVALUATED_CATEGORIES } from './locomo';
 import type { TurnInput } from '../agents';
@@ -21,17 +22,21 @@ export function turnId(sampleId: string, diaId: string): string {
 export function conversationTurns(conversation: LocomoConversation, limit?: number): ConversationTurn[] {
   const turns: ConversationTurn[] = [];
   for (const session of conversation.sessions) {
+    let previous: ConversationTurn | undefined;
     for (const turn of session.turns) {
       if (limit !== undefined && turns.length >= limit) return turns;
       const text = turn.blipCaption ? `${turn.text} [shares an image: ${turn.blipCaption}]` : turn.text;
-      turns.push({
+      const current: ConversationTurn = {
         id: turnId(conversation.sampleId, turn.diaId),
         diaId: turn.diaId,
         index: turns.length,
         speaker: turn.speaker,
         text,
         ...(session.date ? { sessionDate: session.date.text } : {}),
-      });
+        ...(previous ? { previous: { speaker: previous.speaker, text: previous.text } } : {}),
+      };
+      turns.push(current);
+      previous = current;
     }
   }
   return turns;
