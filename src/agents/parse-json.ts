@@ -14,9 +14,15 @@ function tryParse(text: string): { value: unknown } | undefined {
   }
 }
 
-/** The end (exclusive) of the balanced {...} or [...] starting at `start`, respecting strings; -1 if none. */
-function balancedEnd(text: string, start: number): number {
-  const stack: string[] = [];
+/**
+ * Scans the balanced {...} or [...] starting at `start`, respecting strings, and records the end
+ * (exclusive) of every bracket that closes on the way, the outer one's included. `seen` collects each
+ * opening bracket passed outside a string before the scan stopped: a later candidate among them has its
+ * answer here already (its end, or none when it was still open where the scan stopped), so nested
+ * brackets are not scanned again and the whole search stays linear.
+ */
+function scanBalanced(text: string, start: number, ends: Map<number, number>, seen: Set<number>): void {
+  const stack: number[] = [];
   let inString = false;
   for (let i = start; i < text.length; i++) {
     const c = text[i]!;
@@ -26,14 +32,35 @@ function balancedEnd(text: string, start: number): number {
       continue;
     }
     if (c === '"') inString = true;
-    else if (c === '{') stack.push('}');
-    else if (c === '[') stack.push(']');
-    else if (c === '}' || c === ']') {
-      if (stack.pop() !== c) return -1;
-      if (stack.length === 0) return i + 1;
+    else if (c === '{' || c === '[') {
+      stack.push(i);
+      seen.add(i);
+    } else if (c === '}' || c === ']') {
+      const open = stack.pop()!;
+      if (text[open] !== (c === '}' ? '{' : '[')) return;
+      ends.set(open, i + 1);
+      if (stack.length === 0) return;
     }
   }
-  return -1;
+}
+
+const FENCE = '```';
+
+/**
+ * The contents of the ```lang ... ``` blocks, in order: each opening fence pairs with the next fence, as
+ * Markdown reads them. One pass of indexOf, so a reply with an unclosed fence costs linear time (a lazy
+ * regex over it backtracks quadratically).
+ */
+function* fencedBlocks(text: string): Generator<string> {
+  let open = text.indexOf(FENCE);
+  while (open >= 0) {
+    let start = open + FENCE.length;
+    while (start < text.length && /[a-zA-Z]/.test(text[start]!)) start++;
+    const close = text.indexOf(FENCE, start);
+    if (close < 0) return;
+    yield text.slice(start, close);
+    open = text.indexOf(FENCE, close + FENCE.length);
+  }
 }
 
 export function findJson(raw: string): JsonFound {
@@ -42,17 +69,20 @@ export function findJson(raw: string): JsonFound {
   const whole = tryParse(text);
   if (whole && typeof whole.value === 'object' && whole.value !== null) return { ok: true, value: whole.value };
   // Fenced blocks first (```json ... ```), then any balanced object or array in the prose.
-  for (const fence of text.matchAll(/```[a-zA-Z]*\s*([\s\S]*?)```/g)) {
-    const inside = tryParse(fence[1]!.trim());
-    if (inside && typeof inside.value === 'object' && inside.value !== null) return { ok: true, value: inside.value };
+  for (const inside of fencedBlocks(text)) {
+    const parsed = tryParse(inside.trim());
+    if (parsed && typeof parsed.value === 'object' && parsed.value !== null) return { ok: true, value: parsed.value };
   }
+  const ends = new Map<number, number>();
+  const seen = new Set<number>();
   let candidates = 0;
   for (let i = 0; i < text.length && candidates < MAX_CANDIDATES; i++) {
     const c = text[i];
     if (c !== '{' && c !== '[') continue;
     candidates++;
-    const end = balancedEnd(text, i);
-    if (end < 0) continue;
+    if (!seen.has(i)) scanBalanced(text, i, ends, seen);
+    const end = ends.get(i);
+    if (end === undefined) continue;
     const parsed = tryParse(text.slice(i, end));
     if (parsed && typeof parsed.value === 'object' && parsed.value !== null) return { ok: true, value: parsed.value };
   }
