@@ -2,6 +2,7 @@
 // the training tuples come from running our own pipeline with the base model over the training
 // conversations (conv-26), kept by what built them (tuples.ts's TupleCache); the manager's reward asks
 // the same base model (adapter off: the frozen answer agent) the questions linked to each turn.
+import type { ChatModel } from '../llm/chat-model';
 import { LocalChatModel, type LocalEngine } from '../llm/local';
 import type { TaskExample, TrainingTask } from '../train/task';
 import type { LocomoConversation } from './locomo';
@@ -37,11 +38,23 @@ export function tuplesOnEngine(
   cache: TupleCache,
   onProgress?: (progress: TupleProgress) => void,
 ): Promise<{ tuples: TrainingTuples; cached: boolean }> {
+  return tuplesOnModel(new LocalChatModel(engine), conversations, identity, settings, cache, onProgress);
+}
+
+/** As tuplesOnEngine, with any ChatModel building them (e.g. a model server). */
+export function tuplesOnModel(
+  model: ChatModel,
+  conversations: readonly LocomoConversation[],
+  identity: RunIdentity,
+  settings: TupleSettings,
+  cache: TupleCache,
+  onProgress?: (progress: TupleProgress) => void,
+): Promise<{ tuples: TrainingTuples; cached: boolean }> {
   const cap = { max_tokens: settings.maxNewTokens ?? 0 };
   return loadOrBuildTuples(cache, identity, () =>
     buildTrainingTuples({
       conversations,
-      model: new LocalChatModel(engine),
+      model,
       identity,
       ...(settings.turns ? { limits: { turns: settings.turns } } : {}),
       ...(settings.maxNewTokens ? { sampling: { extract: cap, manage: cap } } : {}),
