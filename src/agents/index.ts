@@ -1,4 +1,4 @@
-// The agents: fact extraction, Memory Manager, Answer Agent, and the turn/question pipeline over them.
+// The agents: fact extraction, Memory Manager, Answer Agent, the chat's reply agent, and the pipeline over them.
 export * from './dates';
 export * from './schemas';
 export * from './prompts';
@@ -7,4 +7,5 @@ export { memoryDate, viewMemories, type MemoryView } from './memory-view';
 export * from './extract';
 export * from './manager';
 export * from './answer';
+export * from './reply';
 export * from './pipeline';
