@@ -185,3 +185,4 @@ export class MemoryPipeline {
     return { ...result, question, steps };
   }
 }
+        facts: extraction.facts,

@@ -146,17 +146,11 @@ export class ConversationLog {
     return this.db.getAllFromIndex('turns', 'conversation', IDBKeyRange.bound([conversationId, 0], [conversationId, Infinity]));
   }
 
-  /** Deletes every conversation of a bank with its turns, in one transaction. Returns how many conversations went. */
+  /** Deletes every conversation of a bank (each with its turns and queued updates, as delete()). Returns how many went. */
   async deleteForBank(bankId: string): Promise<number> {
-    const transaction = this.db.transaction(['conversations', 'turns'], 'readwrite');
-    return inTransaction(transaction, async (tx) => {
-      const ids = await tx.objectStore('conversations').index('bankId').getAllKeys(bankId);
-      for (const id of ids) {
-        const turns = await tx.objectStore('turns').index('conversation').getAllKeys(IDBKeyRange.bound([id, 0], [id, Infinity]));
-        await Promise.all([tx.objectStore('conversations').delete(id), ...turns.map((key) => tx.objectStore('turns').delete(key))]);
-      }
-      return ids.length;
-    });
+    const ids = await this.db.getAllKeysFromIndex('conversations', 'bankId', bankId);
+    for (const id of ids) await this.delete(id);
+    return ids.length;
   }
 }
 

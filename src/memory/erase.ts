@@ -21,6 +21,7 @@ const NOUNS: Record<string, Record<string, [string, string]>> = {
     history: ['history entry', 'history entries'],
     conversations: ['chat', 'chats'],
     turns: ['chat message', 'chat messages'],
+    pending: ['memory update still to run', 'memory updates still to run'],
     settings: ['setting', 'settings'],
   },
   'memory-r1-training': { checkpoints: ['training checkpoint', 'training checkpoints'] },

@@ -1,6 +1,6 @@
 // Validating a batch of memory operations against the bank: pure, so the same rules serve the store,
 // the agents (which report rejections to the model) and the tests.
-import { OperationSchema, type Actor, type Memory, type MemoryEvent, type MemorySnapshot, type NewHistoryEntry, type Operation } from './schema';
+import { MAX_FACTS, MAX_MEMORY_TEXT, OperationSchema, type Actor, type Memory, type MemoryEvent, type MemorySnapshot, type NewHistoryEntry, type Operation } from './schema';
 
 /** What one operation of a batch will do, decided before anything is written. */
 export type PlannedOperation =
@@ -123,8 +123,9 @@ export function textsToEmbed(rawOperations: readonly unknown[]): string[] {
 }
 
 /** The history record of one planned operation (a change, or a rejection with its reason). */
-export function historyRecord(bankId: string, plan: PlannedOperation, context: { actor: Actor; turnId?: string }, at: number): NewHistoryEntry {
-  const common = { bankId, actor: context.actor, at, ...(context.turnId ? { turnId: context.turnId } : {}) };
+export function historyRecord(bankId: string, plan: PlannedOperation, context: { actor: Actor; turnId?: string; facts?: readonly string[] }, at: number): NewHistoryEntry {
+  const facts = context.facts?.slice(0, MAX_FACTS).map((fact) => fact.slice(0, MAX_MEMORY_TEXT));
+  const common = { bankId, actor: context.actor, at, ...(context.turnId ? { turnId: context.turnId } : {}), ...(facts?.length ? { facts } : {}) };
   if (plan.kind === 'rejected') {
     return { ...common, event: 'REJECTED', before: null, after: null, reason: plan.reason, operation: plan.operation, ...(plan.memoryId ? { memoryId: plan.memoryId } : {}) };
   }

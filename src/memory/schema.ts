@@ -2,6 +2,9 @@
 // LLM-facing JSON Schemas (agents/) are derived from the operation schema, so the three never drift apart.
 import { z } from 'zod';
 
+/** Most facts kept with a history record (a turn yields a handful). */
+export const MAX_FACTS = 50;
+
 /** Longest memory text accepted. Memories are short facts; a longer text is almost surely a bad input. */
 export const MAX_MEMORY_TEXT = 4000;
 const MAX_NAME = 200;
@@ -77,6 +80,8 @@ export const HistoryEntrySchema = z
     turnId: name.optional(),
     actor: z.enum(ACTORS),
     at: timestamp,
+    /** The facts extracted from that turn which the manager acted on (why the change was made). */
+    facts: z.array(z.string().max(MAX_MEMORY_TEXT)).max(MAX_FACTS).optional(),
     /** For REJECTED: why, and what the model (or user) asked for. */
     reason: z.string().max(1000).optional(),
     operation: z.unknown().optional(),

@@ -30,6 +30,8 @@ export interface StoreOptions {
 export interface WriteContext {
   actor: Actor;
   turnId?: string;
+  /** The facts extracted from the turn that the operations act on, kept in their history (provenance). */
+  facts?: readonly string[];
   sessionDate?: string;
   /** Speaker of memories ADDed without one (Memory-R1 keeps memories per speaker). */
   speaker?: string;
