@@ -1,6 +1,8 @@
 // The ChatModel on our own WebGPU engine (src/model/engine.ts), with an optional LoRA adapter: renders
 // the messages with the model's chat template, generates (src/model/generate.ts) and reports usage.
 // `json_schema` turns on our constrained decoding, so the reply always parses and matches the schema.
+// With `embedding`, it also embeds texts (an engine's mean-pooled hidden states: a separate embedding
+// model's, or the chat model's own with its adapter off), so the memory bank's retrieval is hybrid.
 // Requests run one at a time: they share one GPU queue, and interleaving them would only slow each.
 
 import type { DecodeSession } from '../model/decode-session';
@@ -18,7 +20,14 @@ export interface LocalEngine {
   session(options: { adapter?: string; maxTokens?: number; reusePrefixOf?: readonly number[] }): DecodeSession;
 }
 
+/** What embeds texts (Engine satisfies it): one unit vector per text. */
+export interface LocalEmbedder {
+  embed(text: string): Promise<Float32Array>;
+}
+
 export interface LocalChatModelOptions {
+  /** Embeds memories and questions (default: none, so the bank retrieves lexically only). */
+  embedding?: LocalEmbedder;
   /** Name of an adapter added to the engine; none = the base model. */
   adapter?: string;
   /** Shown in reports and the UI (default "local" or "local:<adapter>"). */
@@ -38,12 +47,26 @@ export class LocalChatModel implements ChatModel {
   readonly id: string;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly constraints = new WeakMap<JsonSchema, JsonConstraint>();
+  readonly embed?: (texts: string[]) => Promise<Float32Array[]>;
 
   constructor(
     private readonly engine: LocalEngine,
     private readonly options: LocalChatModelOptions = {},
   ) {
     this.id = options.id ?? (options.adapter ? `local:${options.adapter}` : 'local');
+    const embedder = options.embedding;
+    if (embedder) this.embed = (texts) => this.queued(async () => {
+      const out: Float32Array[] = [];
+      for (const text of texts) out.push(await embedder.embed(text));
+      return out;
+    });
+  }
+
+  /** Runs `work` after every request before it (one GPU queue). */
+  private queued<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** The prompt ids of a request: the chat template with the assistant's turn opened. */
@@ -53,9 +76,7 @@ export class LocalChatModel implements ChatModel {
   }
 
   chat(request: ChatRequest): Promise<ChatResponse> {
-    const run = this.queue.then(() => this.run(request));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queued(() => this.run(request));
   }
 
   private async run(request: ChatRequest): Promise<ChatResponse> {

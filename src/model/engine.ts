@@ -5,7 +5,7 @@
 import { GpuRuntime, logProbs, topK, type GpuContext, type GpuTensor } from '../gpu';
 import type { ModelConfig, Quantization } from './config';
 import type { DecodeSession, TopKResult } from './decode-session';
-import { forward } from './forward';
+import { forward, releaseForwardRecord, type ForwardRecord } from './forward';
 import { kvCacheBytes, mb, releaseWeights, uploadWeights, type GpuModelWeights } from './gpu-weights';
 import { KvCache } from './kv-cache';
 import { loadModel, type ModelFormat } from './load';
@@ -214,6 +214,43 @@ export class Engine {
     }
   }
 
+  // ----- embeddings ----------------------------------------------------------------------------
+
+  /**
+   * A text embedding from this model: the final normed hidden states (what lm_head reads) mean-pooled
+   * over the text's tokens, L2-normalised. The first EMBED_MAX_TOKENS tokens only (memories and
+   * questions are short; the forward computes logits for every row, so the cap bounds that memory).
+   * No special tokens are added; the adapter, if named, is on (the default, none, keeps vectors the
+   * same whichever adapters the agents use).
+   */
+  async embed(text: string, options: RequestOptions = {}): Promise<Float32Array> {
+    this.live();
+    const ids = this.tokenizer.encode(text).slice(0, EMBED_MAX_TOKENS);
+    const C = this.config.hiddenSize;
+    if (ids.length === 0) return new Float32Array(C); // empty text: the zero vector (cosine 0 with all)
+    this.checkIds(ids, 'embed');
+    const rt = this.runtime;
+    const T = ids.length;
+    const cache = new KvCache(rt, this.config, T, true);
+    const record: ForwardRecord = { layers: [] };
+    const idTensor = rt.upload(Uint32Array.from(ids), [T], 'u32');
+    try {
+      const logits = forward(rt, this.config, this.weights, { ids: idTensor, T, cache, adapter: this.resolve(options), logitRows: { start: 0, count: T }, record });
+      rt.release(logits);
+      const hidden = await rt.download(record.normed!);
+      const out = new Float32Array(C);
+      for (let t = 0; t < T; t++) for (let i = 0; i < C; i++) out[i]! += hidden[t * C + i]! / T;
+      const norm = Math.hypot(...out);
+      if (norm > 0) for (let i = 0; i < C; i++) out[i]! /= norm;
+      return out;
+    } finally {
+      rt.release(idTensor);
+      releaseForwardRecord(rt, record);
+      cache.release();
+      rt.flush();
+    }
+  }
+
   // ----- generation ----------------------------------------------------------------------------
 
   /**
@@ -290,6 +327,9 @@ export class Engine {
     this.runtime.pool.trim();
   }
 }
+
+/** Tokens of a text that embed() reads. */
+export const EMBED_MAX_TOKENS = 128;
 
 const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(256, n)));
 
