@@ -19,6 +19,7 @@ import { Engine } from '../../model/engine';
 import { readPeftFiles } from '../../model/peft';
 import { DirectorySource } from '../../model/source.node.js';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
+import { ENDPOINT_OPTIONS, ENDPOINT_USAGE, openEndpoint, type EndpointValues } from '../endpoint-option';
 
 interface OpenedModels {
   /** Extraction and memory management. */
@@ -88,6 +89,27 @@ async function openLocal(values: { model: string; adapter?: string; managerAdapt
   };
 }
 
+/**
+ * A model server: --endpoint-model for extraction and the Memory Manager, --answer-endpoint-model for
+ * the Answer Agent (e.g. an adapter's name on vLLM or memory-r1 serve; default the same model), and
+ * --judge-endpoint-model as the judge. Identified by model names, so a server that moved keeps its progress.
+ */
+function openEndpoints(values: EndpointValues & { 'answer-endpoint-model'?: string | undefined; 'judge-endpoint-model'?: string | undefined; 'judge-endpoint'?: string | undefined }): OpenedModels {
+  const main = openEndpoint(values)!;
+  const answer = values['answer-endpoint-model'] ? openEndpoint(values, process.env, values['answer-endpoint-model'])! : undefined;
+  const judgeName = values['judge-endpoint-model'];
+  const judge = judgeName ? openEndpoint(values, process.env, judgeName, values['judge-endpoint'])! : undefined;
+  return {
+    model: main.model,
+    ...(answer ? { answerModel: answer.model } : {}),
+    ...(judge ? { judge: judge.model } : {}),
+    identity: { model: main.identity, adapter: answer?.identity ?? null, managerAdapter: null, judge: judge?.identity ?? null },
+    bankKey: main.identity,
+    label: `${values['endpoint-model']}${answer ? ` + ${values['answer-endpoint-model']}` : ''} at ${main.model.endpoint}`,
+    close: () => {},
+  };
+}
+
 function formatEta(ms: number | undefined): string {
   if (ms === undefined) return '';
   const s = Math.round(ms / 1000);
@@ -98,7 +120,8 @@ export const evaluate: Command = {
   name: 'eval',
   summary: 'evaluate the agents on LoCoMo (Memory-R1 split, paper-layout table), resumable',
   usage: `usage: memory-r1 eval --data FILE --split train|validation|test --out FILE
-                     (--model DIR [--adapter DIR] [--manager-adapter DIR] [--judge DIR] | --script FILE)
+                     (--model DIR [--adapter DIR] [--manager-adapter DIR] [--judge DIR] | --script FILE
+                      | --endpoint URL --endpoint-model NAME [--answer-endpoint-model NAME] [--judge-endpoint-model NAME])
                      [--conversations N] [--questions N] [--turns N] [--max-new-tokens N] [--json]
 
 For each conversation of the split (Memory-R1's: train conv-26, validation conv-30, test the other 8),
@@ -115,6 +138,8 @@ LLM-as-a-Judge when a judge is given.
   --judge DIR             a model to judge answers (LLM-as-a-Judge, the J column)
   --script FILE           instead of a model: scripted replies per agent, for smoke tests
                           {"extract": [...], "manage": [...], "answer": [...], "judge": [...]}
+  --answer-endpoint-model NAME  with --endpoint: the Answer Agent's model (e.g. an adapter's served name)
+  --judge-endpoint-model NAME   the judge on a model server (--endpoint's, or --judge-endpoint URL)
   --out FILE              results and summary as JSON; the table goes to FILE.md
   --json                  print the summary as JSON instead of the table
 Smoke tests only (a fraction of the benchmark, not comparable with published numbers):
@@ -125,8 +150,11 @@ Smoke tests only (a fraction of the benchmark, not comparable with published num
 
 Progress is kept next to --out (FILE.state.jsonl, FILE.banks/): after a kill or Ctrl-C, the same command
 resumes, skipping answered questions and banks already built. Another model, adapter, judge or --turns
-with the same --out is refused (use another --out). Categories follow Memory-R1's naming (1 single-hop,
-2 temporal, 3 multi-hop, 4 open-domain), not LoCoMo's own.`,
+with the same --out is refused (use another --out). A model server that fails (down, busy, cut off)
+after its retries stops the run with what to do; rerunning resumes it, with no answer lost or counted twice.
+Categories follow Memory-R1's naming (1 single-hop, 2 temporal, 3 multi-hop, 4 open-domain), not LoCoMo's own.
+
+${ENDPOINT_USAGE}`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       data: { type: 'string' },
@@ -142,6 +170,10 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
       turns: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'answer-endpoint-model': { type: 'string' },
+      'judge-endpoint-model': { type: 'string' },
+      'judge-endpoint': { type: 'string' },
+      ...ENDPOINT_OPTIONS,
     });
     const dataPath = requireOption(values.data, '--data');
     const split = requireOption(values.split, '--split');
@@ -153,8 +185,14 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
       ...(values.questions !== undefined ? { questions: limit(values.questions, '--questions')! } : {}),
       ...(values.turns !== undefined ? { turns: limit(values.turns, '--turns')! } : {}),
     };
-    if (values.script !== undefined && values.model !== undefined) throw new UsageError('give --model or --script, not both');
-    if (values.script === undefined && values.model === undefined) throw new UsageError('missing --model (or --script for a scripted smoke test)');
+    const sources = [values.script, values.model, values.endpoint].filter((v) => v !== undefined).length;
+    if (sources > 1) throw new UsageError('give one of --model, --endpoint or --script');
+    if (sources === 0) throw new UsageError('missing --model or --endpoint (or --script for a scripted smoke test)');
+    if (values.endpoint !== undefined) {
+      for (const flag of ['adapter', 'manager-adapter', 'judge'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (on a model server, name models with --answer-endpoint-model / --judge-endpoint-model)`);
+    } else {
+      for (const flag of ['answer-endpoint-model', 'judge-endpoint-model', 'judge-endpoint'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --endpoint`);
+    }
     if (values.script !== undefined) {
       for (const flag of ['adapter', 'manager-adapter', 'judge'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (a script has no adapters; put judge replies in the script)`);
     }
@@ -163,7 +201,9 @@ with the same --out is refused (use another --out). Categories follow Memory-R1'
     const models =
       values.script !== undefined
         ? await openScripted(values.script)
-        : await openLocal({
+        : values.endpoint !== undefined
+          ? openEndpoints(values)
+          : await openLocal({
             model: resolve(values.model!),
             ...(values.adapter ? { adapter: resolve(values.adapter) } : {}),
             ...(values['manager-adapter'] ? { managerAdapter: resolve(values['manager-adapter']) } : {}),

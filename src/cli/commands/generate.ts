@@ -5,6 +5,32 @@ import { generate as generateText } from '../../model/generate';
 import { JsonConstraint } from '../../model/json-constraint';
 import { numberOption, parseOptions, requireOption, UsageError, type Command } from '../command';
 import { withEngine } from '../engine';
+import { ENDPOINT_OPTIONS, ENDPOINT_USAGE, oneModelSource, openEndpoint, type OpenedEndpoint } from '../endpoint-option';
+
+/** The prompt as one user message to a model server (chat completions), printed as it streams. */
+async function generateOnEndpoint(endpoint: OpenedEndpoint, prompt: string, schemaPath: string | undefined, sampling: { maxTokens: number; temperature: number; topP: number; seed: number; stop: string[] }, json: boolean): Promise<number> {
+  let schema: Record<string, unknown> | undefined;
+  if (schemaPath !== undefined) {
+    try {
+      schema = JSON.parse(await readFile(schemaPath, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--json-schema ${schemaPath}: cannot read it as JSON (${(e as Error).message})`);
+    }
+  }
+  const reply = await endpoint.model.chat({
+    messages: [{ role: 'user', content: prompt }],
+    max_tokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    top_p: sampling.topP,
+    seed: sampling.seed,
+    ...(sampling.stop.length ? { stop: sampling.stop } : {}),
+    ...(schema ? { json_schema: schema } : {}),
+    ...(json ? {} : { onToken: (delta: string) => void process.stdout.write(delta) }),
+  });
+  if (json) console.log(JSON.stringify({ text: reply.text, finishReason: reply.finishReason ?? null, usage: reply.usage }));
+  else process.stdout.write('\n');
+  return 0;
+}
 
 /** Reads and compiles a schema file, with errors that name the file and the problem. */
 async function readSchema(path: string): Promise<JsonConstraint> {
@@ -30,7 +56,7 @@ async function readSchema(path: string): Promise<JsonConstraint> {
 export const generate: Command = {
   name: 'generate',
   summary: 'generate text from a prompt (greedy or sampled, chat template, LoRA adapter, JSON schema)',
-  usage: `usage: memory-r1 generate --model DIR --prompt TEXT [--adapter DIR] [--chat] [--max-tokens N]
+  usage: `usage: memory-r1 generate (--model DIR | --endpoint URL --endpoint-model NAME) --prompt TEXT [--adapter DIR] [--chat] [--max-tokens N]
                           [--temperature T] [--top-p P] [--top-k K] [--seed S] [--stop STR ...] [--json-schema FILE] [--json]
 
 Runs the model (a Hugging Face or MLC folder) on the GPU and prints the generated text as it comes.
@@ -46,7 +72,11 @@ Runs the model (a Hugging Face or MLC folder) on the GPU and prints the generate
                       for the supported subset); the output is always complete, valid JSON
   --json              print {"text", "ids", "finishReason", "usage"} instead of the text
 Generation ends at an end-of-sequence token, a stop string, a finished JSON value, or --max-tokens.
-Values starting with '-' need --prompt=VALUE.`,
+Values starting with '-' need --prompt=VALUE.
+With --endpoint the prompt is sent as one user message (chat completions; --chat is implied, --adapter
+and --top-k do not apply: name an adapter with --endpoint-model), and ids are not printed.
+
+${ENDPOINT_USAGE}`,
   async run(argv) {
     const { values } = parseOptions(argv, {
       model: { type: 'string' },
@@ -61,8 +91,11 @@ Values starting with '-' need --prompt=VALUE.`,
       stop: { type: 'string', multiple: true },
       'json-schema': { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...ENDPOINT_OPTIONS,
     });
-    const modelDir = requireOption(values.model, '--model');
+    oneModelSource(values);
+    const endpoint = openEndpoint(values);
+    const modelDir = endpoint ? '' : requireOption(values.model, '--model');
     const prompt = values.prompt;
     if (prompt === undefined) throw new UsageError('missing --prompt');
     const maxTokens = numberOption(values['max-tokens'], '--max-tokens', 128, { integer: true, min: 0 });
@@ -72,6 +105,11 @@ Values starting with '-' need --prompt=VALUE.`,
     const topK = numberOption(values['top-k'], '--top-k', 64, { integer: true, min: 1 });
     const seed = numberOption(values.seed, '--seed', 0, { integer: true });
     const stop = values.stop ?? [];
+    if (endpoint) {
+      for (const flag of ['adapter', 'top-k'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply to --endpoint (name an adapter with --endpoint-model)`);
+      if (values['json-schema'] !== undefined && stop.length > 0) throw new UsageError('--stop cannot be combined with --json-schema');
+      return generateOnEndpoint(endpoint, prompt, values['json-schema'], { maxTokens, temperature, topP, seed, stop }, values.json);
+    }
     // Everything that can be checked without the GPU fails first.
     const constraint = values['json-schema'] === undefined ? undefined : await readSchema(values['json-schema']);
     if (constraint && stop.length > 0) throw new UsageError('--stop cannot be combined with --json-schema (the JSON value decides where the output ends)');
