@@ -21,7 +21,7 @@ test('export, wipe and import through the UI restore the bank', async ({ page },
   expect(JSON.parse(readFileSync(file, 'utf8'))).toBeTruthy();
 
   await page.getByRole('button', { name: 'Wipe bank' }).click();
-  await page.getByRole('group', { name: 'Confirm' }).getByRole('button', { name: 'Yes' }).click();
+  await page.getByRole('group', { name: /Delete all 2 memories/ }).getByRole('button', { name: 'Delete memories' }).click();
   await expect(memoryRegion(page).getByText('No memories yet.')).toBeVisible();
 
   const chooser = page.waitForEvent('filechooser');

@@ -158,7 +158,7 @@ export function App({ store, persistence, gpu, engines, data }: AppProps) {
         )}
         {page === 'memory' && (
           <div className="layout">
-            <MemoryPage store={store} bankId={BANK} />
+            <MemoryPage store={store} bankId={BANK} canEmbed={model.status === 'ready' && typeof model.model.embed === 'function'} />
             <aside className="side-column" aria-label="Recent operations">
               <OperationsFeed store={store} bankId={BANK} />
             </aside>

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import type { HistoryEntry, MemoryStore } from '../../memory';
 import { wordDiff } from '../diff';
+import { Time } from './Time';
 
 interface Props {
   store: MemoryStore;
@@ -68,6 +69,9 @@ function FeedItem({ entry }: { entry: HistoryEntry }) {
             <span className="reason">{explainReason(entry.reason ?? '')}</span> <code className="muted">{describeOperation(entry.operation).replace(/"unknown:/g, '"')}</code>
           </>
         )}
+        <span className="op-time muted small">
+          <Time at={entry.at} />
+        </span>
       </span>
     </li>
   );
