@@ -6,7 +6,7 @@
 // when the job asks the same thing twice. The journal's first line names what it belongs to; another
 // identity's journal is set aside rather than replayed.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ChatModel, ChatRequest, ChatResponse } from '../llm/chat-model';
 
@@ -63,7 +63,7 @@ export class JournaledChatModel implements ChatModel {
         try {
           entry = JSON.parse(line) as Entry;
         } catch {
-          break;
+          continue;
         }
         const list = model.kept.get(entry.key) ?? [];
         list.push(entry);
@@ -72,12 +72,12 @@ export class JournaledChatModel implements ChatModel {
     }
     await mkdir(dirname(path), { recursive: true });
     if (fresh) await rm(path, { force: true });
+    // The unfinished last line goes, so the next entry starts on a line of its own.
+    else if (!text.endsWith('\n')) await truncate(path, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
     model.file = await open(path, 'a');
     if (fresh) {
       await model.file.appendFile(`${header}\n`);
       await model.file.datasync();
-    } else if (text && !text.endsWith('\n')) {
-      await model.file.appendFile('\n');
     }
     return model;
   }

@@ -312,7 +312,7 @@ export class OpenAIChatModel implements ChatModel {
   /** Network failures and our time limit as EndpointErrors; the caller's abort stays an AbortError. */
   private transportError(error: unknown, attempt: Attempt): unknown {
     if (error instanceof EndpointError) return error;
-    const seconds = Math.round((this.options.timeoutMs ?? 120_000) / 1000);
+    const seconds = (this.options.timeoutMs ?? 120_000) / 1000;
     if (attempt.timedOut()) return new EndpointError(this.endpoint, 'timeout', `no answer within ${seconds} s; the server may be overloaded: raise --endpoint-timeout or lower --endpoint-concurrency`);
     if (attempt.signal.aborted) return abortError();
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
