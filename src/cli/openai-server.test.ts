@@ -105,7 +105,7 @@ describe('OpenAI-compatible client and server on 127.0.0.1', () => {
       const res = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       return { status: res.status, body: (await res.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
     };
-    const messages = [{ role: 'user', content: 'x' }];
+    const messages = [{ role: 'user' as const, content: 'x' }];
     expect(await post('{not json')).toMatchObject({ status: 400, body: { error: { type: 'invalid_request_error', message: expect.stringMatching(/not valid JSON/) } } });
     expect(await post(JSON.stringify({ model: 'nope', messages }))).toMatchObject({ status: 404, body: { error: { code: 'model_not_found', param: 'model', message: expect.stringMatching(/serves: base, adapter-a, slowpoke/) } } });
     expect(await post(JSON.stringify({ model: 'base', messages: [] }))).toMatchObject({ status: 400, body: { error: { param: 'messages' } } });
