@@ -2,16 +2,20 @@
 // in full first (size, JSON, dangerous keys, schema, consistency), every problem is listed, and only a
 // clean file is written, in one transaction.
 import { z } from 'zod';
-import { snapshot } from './operations';
-import { BankSchema, HistoryEntrySchema, MemorySchema, type Bank, type HistoryEntry, type Memory } from './schema';
-import type { MemoryStore } from './store';
+import { jsonProblems, PROTOTYPE_KEYS } from './json-limits';
+import { sameState, snapshot, undoneBy } from './operations';
+import { BankSchema, HistoryEntrySchema, MemorySchema, type Bank, type HistoryEntry, type HistoryEvent, type Memory } from './schema';
+import { refreshUndoFlags, type MemoryStore } from './store';
 
 export const BACKUP_FORMAT = 'memory-r1-bank';
 export const BACKUP_VERSION = 1;
 /** Largest backup accepted (characters of JSON); a bigger file is refused before parsing. */
 export const MAX_BACKUP_CHARS = 256 * 1024 * 1024;
+/** Deepest nesting in a backup: the format itself needs 4 levels, a kept operation up to 16 more. */
+export const MAX_BACKUP_DEPTH = 24;
+/** Most dimensions an embedding may have (today's embedding models have at most a few thousand). */
+export const MAX_EMBEDDING_DIMENSIONS = 65_536;
 const MAX_PROBLEMS = 20;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const EmbeddingText = z.string().max(1_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64 float32 data');
 const StoredMemorySchema = MemorySchema.extend({ embedding: EmbeddingText.optional() });
@@ -30,6 +34,7 @@ type BackupFile = z.infer<typeof BackupSchema>;
 export interface Backup {
   bank: Bank;
   memories: Memory[];
+  /** In file order; `undoneBy` as the entries' `undoes` links say (a stale flag in the file is not kept). */
   history: HistoryEntry[];
 }
 
@@ -47,11 +52,23 @@ function encodeEmbedding(embedding: Float32Array): string {
   return btoa(binary);
 }
 
-function decodeEmbedding(text: string): Float32Array | undefined {
-  const binary = atob(text);
-  if (binary.length % 4 !== 0) return undefined;
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);
+/** The embedding a base64 text holds, or what is wrong with it. */
+function decodeEmbedding(text: string): Float32Array | string {
+  if (!text) return 'empty';
+  // The schema allows only base64 letters and end padding; whole groups of 4 make it decodable.
+  if (text.length % 4 !== 0) return `${text.length} base64 characters, not a whole number of groups of 4`;
+  let binary: string;
+  try {
+    binary = atob(text);
+  } catch {
+    return 'not valid base64';
+  }
+  if (binary.length % 4 !== 0) return `${binary.length} bytes, not a whole number of float32 values`;
+  const vector = new Float32Array(Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer);
+  if (vector.length > MAX_EMBEDDING_DIMENSIONS) return `${vector.length} dimensions; the limit is ${MAX_EMBEDDING_DIMENSIONS}`;
+  const bad = vector.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) return `value ${bad} is ${vector[bad]}, not a finite number`;
+  return vector;
 }
 
 export async function exportBank(store: MemoryStore, bankId: string): Promise<string> {
@@ -62,19 +79,72 @@ export async function exportBank(store: MemoryStore, bankId: string): Promise<st
   return JSON.stringify(file);
 }
 
-/** Paths of keys that could pollute prototypes if the data were ever merged into objects naively. */
-function forbiddenKeyPaths(value: unknown, path = '$', found: string[] = []): string[] {
-  if (found.length >= MAX_PROBLEMS || value === null || typeof value !== 'object') return found;
-  for (const key of Object.keys(value)) {
-    const child = `${path}${Array.isArray(value) ? `[${key}]` : `.${key}`}`;
-    if (FORBIDDEN_KEYS.has(key)) found.push(`${child}: the key "${key}" is not allowed`);
-    else forbiddenKeyPaths((value as Record<string, unknown>)[key], child, found);
-  }
-  return found;
-}
-
 function issuePath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, part) => (typeof part === 'number' ? `${text}[${part}]` : `${text}.${String(part)}`), '$');
+}
+
+/** What each history event records: whether `before` and `after` hold a memory. */
+const SHAPES: Record<HistoryEvent, readonly [before: boolean, after: boolean]> = {
+  ADD: [false, true],
+  UPDATE: [true, true],
+  DELETE: [true, false],
+  NONE: [true, true],
+  REJECTED: [false, false],
+};
+const REVERSIBLE: ReadonlySet<HistoryEvent> = new Set(['ADD', 'UPDATE', 'DELETE']);
+
+/**
+ * Problems of the history as a whole: each entry must describe a memory of this bank under its own id,
+ * with the before/after its event implies; undo links must join an entry and its exact revert; and the
+ * last change recorded for each memory must leave it as the file's memory list holds it.
+ */
+function historyProblems(bankId: string, history: readonly HistoryEntry[], memories: ReadonlyMap<string, Memory>): string[] {
+  const problems: string[] = [];
+  const bySeq = new Map<number, HistoryEntry>();
+  history.forEach((entry, i) => {
+    if (bySeq.has(entry.seq)) problems.push(`$.history[${i}].seq: ${entry.seq} appears twice`);
+    bySeq.set(entry.seq, entry);
+  });
+  const last = new Map<string, { entry: HistoryEntry; i: number }>();
+  history.forEach((entry, i) => {
+    const at = `$.history[${i}]`;
+    if (entry.bankId !== bankId) problems.push(`${at}.bankId: "${entry.bankId}" is not the bank's id "${bankId}"`);
+    if (entry.event !== 'REJECTED' && !entry.memoryId) problems.push(`${at}.memoryId: missing; a ${entry.event} entry names its memory`);
+    const [hasBefore, hasAfter] = SHAPES[entry.event];
+    for (const [field, expected] of [['before', hasBefore], ['after', hasAfter]] as const) {
+      const value = entry[field];
+      if (!value !== !expected) problems.push(`${at}.${field}: ${expected ? 'a memory' : 'null'} expected in a ${entry.event} entry`);
+      if (!value) continue;
+      if (value.bankId !== bankId) problems.push(`${at}.${field}.bankId: "${value.bankId}" is not the bank's id "${bankId}"`);
+      if (value.id !== entry.memoryId) problems.push(`${at}.${field}.id: "${value.id}" is not the entry's memoryId "${entry.memoryId}"`);
+    }
+    if (entry.event === 'NONE' && !sameState(entry.before, entry.after)) problems.push(`${at}.after: a NONE entry changes nothing, so it must equal "before"`);
+    if ((entry.undoes !== undefined || entry.undoneBy !== undefined) && !REVERSIBLE.has(entry.event)) {
+      problems.push(`${at}: a ${entry.event} entry changes nothing, so it can neither undo nor be undone`);
+    }
+    if (entry.undoes !== undefined) {
+      const target = bySeq.get(entry.undoes);
+      if (!target || target.seq >= entry.seq || target.memoryId !== entry.memoryId || !REVERSIBLE.has(target.event)) {
+        problems.push(`${at}.undoes: #${entry.undoes} is not an earlier change to memory "${entry.memoryId}" in this file`);
+      } else if (!sameState(entry.before, target.after) || !sameState(entry.after, target.before)) {
+        problems.push(`${at}.undoes: this entry does not revert #${entry.undoes} (its before/after are not #${entry.undoes}'s after/before)`);
+      }
+    }
+    if (entry.undoneBy !== undefined && bySeq.get(entry.undoneBy)?.undoes !== entry.seq) {
+      problems.push(`${at}.undoneBy: #${entry.undoneBy} is not an entry of this file that undoes #${entry.seq}`);
+    }
+    if (REVERSIBLE.has(entry.event) && entry.memoryId) {
+      const previous = last.get(entry.memoryId);
+      if (!previous || previous.entry.seq < entry.seq) last.set(entry.memoryId, { entry, i });
+    }
+  });
+  for (const [id, { entry, i }] of last) {
+    const memory = memories.get(id);
+    if (!entry.after && memory) problems.push(`$.history[${i}]: the last change to memory "${id}" deletes it, but the file's memories hold it`);
+    else if (entry.after && !memory) problems.push(`$.history[${i}]: the last change to memory "${id}" keeps it, but the file's memories do not hold it`);
+    else if (entry.after && !sameState(memory, entry.after)) problems.push(`$.history[${i}].after: memory "${id}" reads differently in the file's memories`);
+  }
+  return problems;
 }
 
 /** Parses and checks a backup file; throws BackupError listing every problem found (up to 20). */
@@ -86,8 +156,8 @@ export function parseBackup(text: string): Backup {
   } catch (error) {
     throw new BackupError([`the file is not valid JSON (${(error as Error).message}); is it complete?`]);
   }
-  const forbidden = forbiddenKeyPaths(data);
-  if (forbidden.length) throw new BackupError(forbidden);
+  const shape = jsonProblems(data, { maxDepth: MAX_BACKUP_DEPTH, forbiddenKeys: PROTOTYPE_KEYS, maxProblems: MAX_PROBLEMS });
+  if (shape.length) throw new BackupError(shape.map(({ path, message }) => `${path}: ${message}`));
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BackupError(['the file is not a Memory-R1 bank backup (expected a JSON object)']);
   const header = data as { format?: unknown; version?: unknown };
   if (header.format !== BACKUP_FORMAT) throw new BackupError([`the file is not a Memory-R1 bank backup ("format" should be "${BACKUP_FORMAT}")`]);
@@ -105,29 +175,32 @@ export function parseBackup(text: string): Backup {
   }
   const file = parsed.data;
   const problems: string[] = [];
-  const ids = new Set<string>();
+  const byId = new Map<string, Memory>();
   let dimension: number | undefined;
   const memories: Memory[] = file.memories.map((stored, i) => {
     const { embedding: encoded, ...rest } = stored;
     if (rest.bankId !== file.bank.id) problems.push(`$.memories[${i}].bankId: "${rest.bankId}" is not the bank's id "${file.bank.id}"`);
-    if (ids.has(rest.id)) problems.push(`$.memories[${i}].id: "${rest.id}" appears twice`);
-    ids.add(rest.id);
+    if (byId.has(rest.id)) problems.push(`$.memories[${i}].id: "${rest.id}" appears twice`);
+    byId.set(rest.id, rest);
     if (!rest.text.trim()) problems.push(`$.memories[${i}].text: empty`);
     if (encoded === undefined) return rest;
     const embedding = decodeEmbedding(encoded);
-    if (!embedding || embedding.some((v) => !Number.isFinite(v))) problems.push(`$.memories[${i}].embedding: not a finite float32 vector`);
-    else if (dimension !== undefined && embedding.length !== dimension) problems.push(`$.memories[${i}].embedding: ${embedding.length} dimensions, others have ${dimension}`);
-    dimension ??= embedding?.length;
-    return embedding ? { ...rest, embedding } : rest;
+    if (typeof embedding === 'string') {
+      problems.push(`$.memories[${i}].embedding: not a float32 vector (${embedding})`);
+      return rest;
+    }
+    if (dimension !== undefined && embedding.length !== dimension) problems.push(`$.memories[${i}].embedding: ${embedding.length} dimensions, others have ${dimension}`);
+    dimension ??= embedding.length;
+    return { ...rest, embedding };
   });
-  const seqs = new Set<number>();
-  file.history.forEach((entry, i) => {
-    if (entry.bankId !== file.bank.id) problems.push(`$.history[${i}].bankId: "${entry.bankId}" is not the bank's id "${file.bank.id}"`);
-    if (seqs.has(entry.seq)) problems.push(`$.history[${i}].seq: ${entry.seq} appears twice`);
-    seqs.add(entry.seq);
-  });
+  problems.push(...historyProblems(file.bank.id, file.history, byId));
   if (problems.length) throw new BackupError(problems.slice(0, MAX_PROBLEMS));
-  return { bank: file.bank, memories, history: file.history };
+  const flags = undoneBy(file.history);
+  const history = file.history.map(({ undoneBy: _stale, ...entry }) => {
+    const by = flags.get(entry.seq);
+    return (by === undefined ? entry : { ...entry, undoneBy: by }) as HistoryEntry;
+  });
+  return { bank: file.bank, memories, history };
 }
 
 export interface ImportOptions {
@@ -146,48 +219,70 @@ export interface ImportSummary {
 export async function importBank(store: MemoryStore, text: string, options: ImportOptions): Promise<ImportSummary> {
   const backup = parseBackup(text);
   const bankId = backup.bank.id;
+  const fileMemories = new Map(backup.memories.map((m) => [m.id, m]));
   const summary = await store.write(bankId, async (tx) => {
     const memories = tx.objectStore('memories');
     const history = tx.objectStore('history');
     const banks = tx.objectStore('banks');
-    // A memory id that already lives in another bank would be moved by the import: refuse it.
-    const existing = await Promise.all(backup.memories.map((m) => memories.get(m.id)));
-    const foreign = existing.flatMap((m, i) => (m && m.bankId !== bankId ? [`$.memories[${i}].id: "${m.id}" already belongs to bank "${m.bankId}"`] : []));
+    // Memory ids are keys of the whole database: an id the file uses (in its memories or its history) that
+    // lives in another bank would let the import, or a later undo, change that bank. Refuse it.
+    const historyIds = [...new Set(backup.history.flatMap((e) => (e.memoryId && !fileMemories.has(e.memoryId) ? [e.memoryId] : [])))];
+    const [existing, historyOwners] = await Promise.all([Promise.all(backup.memories.map((m) => memories.get(m.id))), Promise.all(historyIds.map((id) => memories.get(id)))]);
+    const foreign = [
+      ...existing.flatMap((m, i) => (m && m.bankId !== bankId ? [`$.memories[${i}].id: "${m.id}" already belongs to bank "${m.bankId}"`] : [])),
+      ...historyOwners.flatMap((m) => {
+        if (!m || m.bankId === bankId) return [];
+        const i = backup.history.findIndex((e) => e.memoryId === m.id);
+        return [`$.history[${i}].memoryId: "${m.id}" belongs to bank "${m.bankId}"`];
+      }),
+    ];
     if (foreign.length) throw new BackupError(foreign.slice(0, MAX_PROBLEMS));
 
-    const knownHistory = new Set<string>();
+    const known = new Map<string, number>();
     const historyKey = (e: HistoryEntry) => `${e.memoryId}|${e.event}|${e.at}|${e.after?.version ?? e.before?.version ?? ''}`;
     if (options.mode === 'replace') {
       const [memoryKeys, historyKeys] = await Promise.all([memories.index('bankId').getAllKeys(bankId), history.index('bankId').getAllKeys(bankId)]);
       await Promise.all([...memoryKeys.map((k) => memories.delete(k)), ...historyKeys.map((k) => history.delete(k))]);
     } else {
-      for (const entry of await history.index('bankId').getAll(bankId)) knownHistory.add(historyKey(entry));
+      for (const entry of await history.index('bankId').getAll(bankId)) known.set(historyKey(entry), entry.seq);
     }
     await banks.put(backup.bank);
     let memoriesWritten = 0;
+    /** Memories whose state after the import is not the file's (merge kept the bank's newer one). */
+    const diverged = new Set<string>();
     const writes = backup.memories.map((memory, i) => {
       const current = options.mode === 'merge' ? existing[i] : undefined;
-      if (current && (current.version > memory.version || (current.version === memory.version && current.updatedAt >= memory.updatedAt))) return undefined;
+      if (current && (current.version > memory.version || (current.version === memory.version && current.updatedAt >= memory.updatedAt))) {
+        if (!sameState(current, memory)) diverged.add(memory.id);
+        return undefined;
+      }
       memoriesWritten++;
       return memories.put(memory);
     });
-    // Sequence numbers are global to the database: imported entries get new ones, and their undo links follow.
+    // A memory the file deleted but the bank still holds also keeps the bank's state.
+    if (options.mode === 'merge') historyOwners.forEach((m, i) => m && diverged.add(historyIds[i]!));
+    // Sequence numbers are global to the database: imported entries get new ones, and their undo links
+    // follow. The file's history of a memory whose state the bank kept is left out, so the bank's last
+    // entry for every memory still says what it holds (what undo checks, and a later export must pass).
     const newSeq = new Map<number, number>();
+    const touched = new Set<string>();
     let historyWritten = 0;
     for (const entry of backup.history) {
-      if (knownHistory.has(historyKey(entry))) continue;
-      const { seq, undoes, undoneBy, ...rest } = entry;
+      const knownSeq = known.get(historyKey(entry));
+      if (knownSeq !== undefined) newSeq.set(entry.seq, knownSeq);
+      if (knownSeq !== undefined || (entry.memoryId && diverged.has(entry.memoryId))) continue;
+      const { seq, undoes: _undoes, undoneBy: _undoneBy, ...rest } = entry;
       newSeq.set(seq, await history.add({ ...rest, before: snapshot(rest.before as Memory | null), after: snapshot(rest.after as Memory | null) } as HistoryEntry));
+      if (entry.undoes !== undefined && entry.memoryId) touched.add(entry.memoryId);
       historyWritten++;
     }
     for (const entry of backup.history) {
       const seq = newSeq.get(entry.seq);
-      if (seq === undefined || (entry.undoes === undefined && entry.undoneBy === undefined)) continue;
-      const stored = (await history.get(seq))!;
       const undoes = entry.undoes !== undefined ? newSeq.get(entry.undoes) : undefined;
-      const undoneBy = entry.undoneBy !== undefined ? newSeq.get(entry.undoneBy) : undefined;
-      await history.put({ ...stored, ...(undoes ? { undoes } : {}), ...(undoneBy ? { undoneBy } : {}) });
+      if (seq === undefined || undoes === undefined || known.has(historyKey(entry))) continue;
+      await history.put({ ...(await history.get(seq))!, undoes });
     }
+    for (const memoryId of touched) await refreshUndoFlags(tx, memoryId);
     await Promise.all(writes);
     return { bankId, memoriesWritten, memoriesKept: backup.memories.length - memoriesWritten, historyWritten };
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planBatch, referencedIds, textsToEmbed } from './operations';
-import type { Memory } from './schema';
+import { historyRecord, planBatch, referencedIds, textsToEmbed, undoneBy } from './operations';
+import { HistoryEntrySchema, type Memory } from './schema';
 
 const memory = (id: string, text: string, bankId = 'b'): Memory => ({ id, bankId, text, createdAt: 1, updatedAt: 1, version: 1 });
 let counter = 0;
@@ -81,5 +81,47 @@ describe('planBatch', () => {
     expect(update).toMatchObject({ after: { embedding: fresh } });
     const [noEmbedder] = planBatch([{ event: 'UPDATE', id: 'm1', text: 'likes coffee' }], withEmbedding, context);
     expect(noEmbedder!.kind === 'change' && noEmbedder!.after?.embedding).toBeFalsy();
+  });
+});
+
+describe('one rule for every bank', () => {
+  const bank = new Map([['m1', memory('m1', 'likes tea')]]);
+
+  it('an id with surrounding spaces names the same memory when fetching (store) and planning (every bank)', () => {
+    const operations = [{ event: 'UPDATE', id: '  m1 ', text: 'likes green tea' }];
+    expect(referencedIds(operations)).toEqual(['m1']);
+    // The store plans against only the memories referencedIds fetched: it must find the memory too.
+    const fetched = new Map(referencedIds(operations).flatMap((id) => (bank.has(id) ? [[id, bank.get(id)!] as const] : [])));
+    expect(outcome(planBatch(operations, fetched, context))).toEqual(['UPDATE']);
+    expect(outcome(planBatch(operations, bank, context))).toEqual(['UPDATE']);
+  });
+
+  it('UPDATE sets the speaker (and event date) it names, and a change of speaker alone is a change', () => {
+    const [update] = planBatch([{ event: 'UPDATE', id: 'm1', text: 'likes green tea', speaker: 'Ben', eventDate: '2024' }], bank, context);
+    expect(update).toMatchObject({ kind: 'change', after: { text: 'likes green tea', speaker: 'Ben', eventDate: '2024', version: 2 } });
+    const [speakerOnly] = planBatch([{ event: 'UPDATE', id: 'm1', text: 'likes tea', speaker: 'Ben' }], bank, context);
+    expect(speakerOnly).toMatchObject({ kind: 'change', after: { text: 'likes tea', speaker: 'Ben' } });
+    expect(outcome(planBatch([{ event: 'UPDATE', id: 'm1', text: 'likes tea' }], bank, context))).toEqual(['UPDATE leaves memory "m1" unchanged; use NONE']);
+  });
+});
+
+describe('history records', () => {
+  it('keep a rejected operation within the limits a backup is checked against', () => {
+    const rejected = (operation: unknown) => historyRecord('b', { kind: 'rejected', index: 0, operation, reason: 'r'.repeat(5000) }, { actor: 'manager' }, 1);
+    const small = { event: 'MERGE', id: 'x' };
+    expect(rejected(small)).toMatchObject({ operation: small, reason: `${'r'.repeat(999)}…` });
+    expect(rejected({ text: 'z'.repeat(20_000) }).operation).toMatch(/^\(not kept: larger than 16000 characters\) \{"text":"zzz/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(rejected(deep).operation).toBe('(not kept: nested deeper than 16 levels)');
+    expect(HistoryEntrySchema.safeParse({ ...rejected(deep), seq: 1 }).success).toBe(true);
+  });
+
+  it('undo flags follow the undo links: after undo, redo and an undo of the redo the original reads undone', () => {
+    expect([...undoneBy([{ seq: 1 }, { seq: 2, undoes: 1 }])]).toEqual([[1, 2]]);
+    expect([...undoneBy([{ seq: 1 }, { seq: 2, undoes: 1 }, { seq: 3, undoes: 2 }])]).toEqual([[2, 3]]);
+    expect(new Map(undoneBy([{ seq: 1 }, { seq: 2, undoes: 1 }, { seq: 3, undoes: 2 }, { seq: 4, undoes: 3 }]))).toEqual(new Map([[3, 4], [1, 2]]));
+    // Undone again after a redo: the later undo is the one in effect.
+    expect(new Map(undoneBy([{ seq: 1 }, { seq: 2, undoes: 1 }, { seq: 3, undoes: 2 }, { seq: 5, undoes: 1 }]))).toEqual(new Map([[2, 3], [1, 5]]));
   });
 });

@@ -1,6 +1,7 @@
 // The data shapes of the memory bank, one zod schema each; TypeScript types are derived from them and the
 // LLM-facing JSON Schemas (agents/) are derived from the operation schema, so the three never drift apart.
 import { z } from 'zod';
+import { jsonProblems } from './json-limits';
 
 /** Most facts kept with a history record (a turn yields a handful). */
 export const MAX_FACTS = 50;
@@ -65,6 +66,15 @@ export type Actor = (typeof ACTORS)[number];
 export type MemorySnapshot = Omit<Memory, 'embedding'>;
 export const MemorySnapshotSchema = MemorySchema.omit({ embedding: true });
 
+/** Limits on a rejected operation as history keeps it: whatever the model wrote, bounded. */
+export const OPERATION_LIMITS = { maxDepth: 16, maxChars: 16_000 } as const;
+export const MAX_REASON = 1000;
+const OpenOperationSchema = z.unknown().superRefine((value, context) => {
+  for (const { path, message } of jsonProblems(value, { ...OPERATION_LIMITS, maxProblems: 1 }, 'operation')) {
+    context.addIssue({ code: 'custom', message: path === 'operation' ? message : `${message} (at ${path})` });
+  }
+});
+
 export const HISTORY_EVENTS = [...EVENTS, 'REJECTED'] as const;
 export type HistoryEvent = (typeof HISTORY_EVENTS)[number];
 
@@ -83,8 +93,8 @@ export const HistoryEntrySchema = z
     /** The facts extracted from that turn which the manager acted on (why the change was made). */
     facts: z.array(z.string().max(MAX_MEMORY_TEXT)).max(MAX_FACTS).optional(),
     /** For REJECTED: why, and what the model (or user) asked for. */
-    reason: z.string().max(1000).optional(),
-    operation: z.unknown().optional(),
+    reason: z.string().max(MAX_REASON).optional(),
+    operation: OpenOperationSchema.optional(),
     /** This entry reverts entry `undoes`; an entry reverted later carries the reverting entry in `undoneBy`. */
     undoes: z.number().int().positive().optional(),
     undoneBy: z.number().int().positive().optional(),

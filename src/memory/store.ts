@@ -4,9 +4,9 @@
 import type { IDBPTransaction } from 'idb';
 import { ConversationLog, Settings } from './conversations';
 import { guardQuota, inTransaction, openMemoryDb, type MemoryDb, type MemoryDbSchema } from './db';
-import { historyRecord, planBatch, referencedIds, snapshot, textsToEmbed } from './operations';
+import { historyRecord, planBatch, referencedIds, sameState, snapshot, textsToEmbed, undoneBy } from './operations';
 import { MemoryIndex, type RetrievalOptions, type RetrievedGroup } from './retrieval';
-import type { Actor, Bank, HistoryEntry, Memory, MemoryEvent, NewHistoryEntry, Operation } from './schema';
+import type { Actor, Bank, HistoryEntry, Memory, MemoryEvent, MemorySnapshot, NewHistoryEntry, Operation } from './schema';
 import { defaultLocks, type BankChange, type BankListener, type LockProvider } from './sync';
 
 export { StorageFullError } from './db';
@@ -59,12 +59,6 @@ export function newMemoryId(now = Date.now()): string {
   lastMillis = now;
   const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36).padStart(7, '0');
   return `m${now.toString(36).padStart(9, '0')}${counter.toString(36).padStart(4, '0')}${random}`;
-}
-
-/** Whether a memory still says what a history entry left it saying (versions may differ after an undo). */
-function sameState(current: Memory | undefined, expected: HistoryEntry['after']): boolean {
-  if (!current || !expected) return !current && !expected;
-  return current.text === expected.text && current.speaker === expected.speaker && current.eventDate === expected.eventDate;
 }
 
 export class MemoryStore {
@@ -218,7 +212,16 @@ export class MemoryStore {
         throw new MemoryStoreError(`History entry #${seq} (${original.event}) changed nothing, so there is nothing to undo.`);
       }
       if (original.undoneBy) throw new MemoryStoreError(`History entry #${seq} is already undone (by #${original.undoneBy}); redo it instead.`);
+      // The entry must describe a memory of its own bank, and that memory must be as the entry left it:
+      // nothing else (another bank's memory under the same id, a later change) is ever overwritten.
+      const ownSnapshot = (m: Memory | MemorySnapshot | null) => !m || (m.id === original.memoryId && m.bankId === original.bankId);
+      if (!ownSnapshot(original.before) || !ownSnapshot(original.after)) {
+        throw new MemoryStoreError(`History entry #${seq} does not describe a memory of bank "${original.bankId}", so it cannot be undone.`);
+      }
       const current = await memoriesStore.get(original.memoryId);
+      if (current && current.bankId !== original.bankId) {
+        throw new MemoryStoreError(`History entry #${seq} names memory "${original.memoryId}", which belongs to another bank; nothing was changed.`);
+      }
       if (!sameState(current, original.after)) {
         throw new MemoryStoreError(`The memory changed after history entry #${seq}; undo the later changes to it first.`);
       }
@@ -244,15 +247,7 @@ export class MemoryStore {
         undoes: seq,
       };
       const revertSeq = await history.add(revert as HistoryEntry);
-      await history.put({ ...original, undoneBy: revertSeq });
-      // Reverting a revert re-opens the entry it had reverted, so that one can be undone again later.
-      if (original.undoes) {
-        const reopened = await history.get(original.undoes);
-        if (reopened) {
-          delete reopened.undoneBy;
-          await history.put(reopened);
-        }
-      }
+      await refreshUndoFlags(tx, original.memoryId);
       return { entry: { ...revert, seq: revertSeq } as HistoryEntry, memories: restored ? [restored] : [] };
     });
     this.announce({ kind: 'entries', bankId: entry.bankId, entries: [entry], memories, remote: false });
@@ -367,3 +362,20 @@ export class MemoryStore {
 }
 
 export type WriteTransaction = IDBPTransaction<MemoryDbSchema, ['memories', 'history', 'banks'], 'readwrite'>;
+
+/** Sets every `undoneBy` of a memory's history as its `undoes` links say (see undoneBy), inside `tx`. */
+export async function refreshUndoFlags(tx: WriteTransaction, memoryId: string): Promise<void> {
+  const history = tx.objectStore('history');
+  const entries = await history.index('memoryId').getAll(memoryId);
+  const flags = undoneBy(entries);
+  await Promise.all(
+    entries.flatMap((entry) => {
+      const by = flags.get(entry.seq);
+      if (entry.undoneBy === by) return [];
+      const updated = { ...entry };
+      if (by === undefined) delete updated.undoneBy;
+      else updated.undoneBy = by;
+      return [history.put(updated)];
+    }),
+  );
+}
