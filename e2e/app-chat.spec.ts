@@ -1,5 +1,6 @@
 // The chat: three turns that state, change and contradict facts go through the real pipeline (scripted
-// model, real IndexedDB) and show as ADD, UPDATE and DELETE in the live feed; the bank outlives a reload.
+// model, real IndexedDB): each is answered first, then remembered, and shows as ADD, UPDATE and DELETE in
+// the live feed and in the "Memory updated" chip under the message; all of it outlives a reload.
 import { expect, test } from '@playwright/test';
 import { feed, memoryRegion, openApp, say } from './app-helpers';
 
@@ -16,7 +17,9 @@ test('three turns state, change and contradict facts; the feed and bank follow, 
   await say(page, 'Hi! I live in Paris with my cat Miso.');
   await expect(feed(page).locator('.op-add')).toHaveCount(2);
   await expect(page.locator('.message.assistant .bubble').last()).toHaveText('Hello to you and Miso');
-  await expect(page.locator('.message.user .message-note').last()).toHaveText('Memory: 2 added');
+  const chip = page.locator('.message.user').last().getByRole('button', { name: 'Memory updated (2)' });
+  await chip.click();
+  await expect(page.locator('.message.user').last().locator('.chip-operations li')).toHaveText(['Added User lives in Paris', 'Added User has a cat named Miso']);
 
   await say(page, 'Miso now has a sister, a kitten called Tofu.');
   const update = feed(page).locator('.op-update');
@@ -37,7 +40,12 @@ test('three turns state, change and contradict facts; the feed and bank follow, 
   await expect(memoryRegion(page)).toContainText('User has two cats, Miso and a kitten named Tofu');
   await expect(memoryRegion(page)).not.toContainText('Paris');
 
-  // The reply says which memories it used.
+  // Replies come before the memory update, so a question is answered from what earlier turns left, and
+  // the reply says which memories it used.
+  await expect(page.locator('.message.user').last().getByRole('button', { name: 'Memory updated (2)' })).toBeVisible();
+  await say(page, 'Where do I live now?');
+  await expect(page.locator('.message.assistant .bubble').last()).toHaveText('You live in Lisbon.');
+  await expect(page.locator('.message.assistant .bubble strong').last()).toHaveText('Lisbon');
   const used = page.locator('.message.assistant').last().getByText('Memories used (1)');
   await used.click();
   await expect(page.locator('.message.assistant').last().locator('.used li')).toHaveText('User lives in Lisbon');
@@ -45,8 +53,12 @@ test('three turns state, change and contradict facts; the feed and bank follow, 
   await page.reload();
   await expect(memoryRegion(page).getByRole('listitem')).toHaveCount(2);
   await expect(memoryRegion(page)).toContainText('User lives in Lisbon');
-  // The conversation is resumed, with its six turns, and the last reply still says what it used.
-  await expect(page.locator('.thread .message')).toHaveCount(6);
+  // The conversation is resumed, with its eight turns, and the last reply still says what it used.
+  await expect(page.locator('.thread .message')).toHaveCount(8);
+  // The chips too: the second message updated one memory, the third deleted one and added one.
+  await page.locator('.message.user').nth(1).getByRole('button', { name: 'Memory updated (1)' }).click();
+  await expect(page.locator('.message.user').nth(1).locator('.chip-operations li')).toHaveText(['Updated User has a cat named Miso → User has two cats, Miso and a kitten named Tofu']);
+  await expect(page.locator('.message.user').nth(2).getByRole('button', { name: 'Memory updated (2)' })).toBeVisible();
   await page.locator('.message.assistant').last().getByText('Memories used (1)').click();
   await expect(page.locator('.message.assistant').last().locator('.used li')).toHaveText('User lives in Lisbon');
   await expect(page.getByRole('combobox', { name: 'Conversation' })).toContainText('Hi! I live in Paris with my cat Miso.');

@@ -27,7 +27,7 @@ function pacedScripted(): ChatModel {
       { call: 'manage', match: 'kitten named Tofu', reply: { memory: [{ id: '$id(User has a cat named Miso)', event: 'UPDATE', text: 'User has two cats, Miso and a kitten named Tofu', old_memory: 'User has a cat named Miso' }] } },
     ],
     fallback: {
-      answer: 'Memories used: none\n**Answer:** I do not know that yet, tell me more',
+      reply: 'Thanks for telling me. That is good to know, and I will keep it in mind. What else is new with you?\nMemories used: none',
     },
   });
   const inner = new ScriptedChatModel((request, index) => replyFor(script, request, index));
@@ -81,7 +81,8 @@ results.push(await measure(`scripted, ${WORD_DELAY_MS} ms per word`, chatRunner(
 
 const gpu = await requestNodeGpuContext();
 const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'mlc', arch: 'qwen2', quant: 'q4f16_1', seed: 3 })), gpu, { maxTokens: 4096 });
-const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 0, max_tokens: 24 } };
+// The reply samples (temperature 1): greedy decoding of the random model repeats a newline, which shows nothing.
+const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 1, seed: 11, max_tokens: 24 } };
 const local = new LocalChatModel(engine);
 // Shader compilation and first-use costs are paid once, before the first measured turn.
 await local.chat({ messages: [{ role: 'user', content: 'warm up' }], max_tokens: 4, temperature: 0 });

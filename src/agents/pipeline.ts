@@ -1,15 +1,19 @@
 // A chat turn and a question, end to end over one bank. ingest: extract → retrieve → manage → apply;
-// ask: retrieve → answer. Each step reports its time and tokens, and events let a UI show facts and
-// operations as they happen. Knows nothing of storage (any MemoryBank) or of training.
+// ask: retrieve → answer (the paper's Answer Agent); reply: retrieve → a natural chat reply, streamed.
+// A chat turn replies first and remembers after (see MemoryQueue). Each step reports its time and tokens,
+// and events let a UI show facts and operations as they happen. Knows nothing of storage (any
+// MemoryBank) or of training.
 import type { Memory, MemoryBank } from '../memory';
 import { NO_USAGE, type ChatModel, type Sampling, type TokenUsage } from '../llm/chat-model';
 import { answerFromMemories, retrieveForQuestion, type AnswerResult } from './answer';
 import { extractFacts, type TurnInput } from './extract';
 import { applyOperations, decideOperations, type AppliedOperation, type ManagerDecision, type RejectedOperation } from './manager';
 import { viewMemories } from './memory-view';
+import { buildReplyMessages, REPLY_SAMPLING, ReplyStream, type ReplyTurn } from './reply';
 
 export type IngestStep = 'extract' | 'retrieve' | 'manage' | 'apply';
 export type AskStep = 'retrieve' | 'answer';
+export type ReplyStep = 'retrieve' | 'reply';
 
 export interface StepReport<S extends string = string> {
   step: S;
@@ -35,14 +39,45 @@ export interface AskReport extends AnswerResult {
   steps: StepReport<AskStep>[];
 }
 
+export interface ReplyReport {
+  message: string;
+  /** What the user saw streamed, and what is kept: the reply without its "Memories used:" line. */
+  text: string;
+  /** The memories the reply said it relied on (of those it was shown). */
+  usedMemories: Memory[];
+  /** How many memories were retrieved and shown. */
+  retrieved: number;
+  /** Generation was aborted; `text` is what had streamed by then. */
+  stopped: boolean;
+  raw: string;
+  usage: TokenUsage;
+  steps: StepReport<ReplyStep>[];
+}
+
+export interface ReplyOptions {
+  /** The user's name, as memories name them. */
+  speaker: string;
+  /** Earlier turns of the conversation, oldest first. */
+  history?: readonly ReplyTurn[];
+  date?: string;
+  signal?: AbortSignal;
+  /** Each visible piece of the reply as it streams. */
+  onToken?: (delta: string) => void;
+  /** false: a temporary chat, which neither reads nor writes memory. */
+  useMemory?: boolean;
+}
+
+type Run = 'ingest' | 'ask' | 'reply';
+
 export type PipelineEvent =
-  | { type: 'step-start'; run: 'ingest' | 'ask'; step: IngestStep | AskStep }
-  | { type: 'step-end'; run: 'ingest' | 'ask'; report: StepReport }
+  | { type: 'step-start'; run: Run; step: IngestStep | AskStep | ReplyStep }
+  | { type: 'step-end'; run: Run; report: StepReport }
   | { type: 'facts'; turnId: string; facts: string[] }
   | { type: 'applied'; turnId: string; operation: AppliedOperation }
   | { type: 'rejected'; turnId: string; operation: RejectedOperation }
   | { type: 'fell-back'; turnId: string; errors: string[] }
-  | { type: 'answer'; question: string; answer: string; usedMemories: Memory[] };
+  | { type: 'answer'; question: string; answer: string; usedMemories: Memory[] }
+  | { type: 'reply'; message: string; text: string; usedMemories: Memory[]; stopped: boolean };
 
 export type PipelineListener = (event: PipelineEvent) => void;
 
@@ -57,7 +92,11 @@ export interface PipelineOptions {
   maxRelated?: number;
   /** Memories per speaker for questions (default 30). */
   perSpeaker?: number;
-  sampling?: { extract?: Sampling; manage?: Sampling; answer?: Sampling };
+  /** Memories per speaker shown to the chat reply (default 10). */
+  replyPerSpeaker?: number;
+  /** The chat reply's model (default: `answerModel`, else `model`). */
+  replyModel?: ChatModel;
+  sampling?: { extract?: Sampling; manage?: Sampling; answer?: Sampling; reply?: Sampling };
   /** Milliseconds clock (tests pass a fake one). */
   now?: () => number;
 }
@@ -88,8 +127,8 @@ export class MemoryPipeline {
     }
   }
 
-  private async step<S extends IngestStep | AskStep, T>(
-    run: 'ingest' | 'ask',
+  private async step<S extends IngestStep | AskStep | ReplyStep, T>(
+    run: Run,
     step: S,
     steps: StepReport<S>[],
     work: () => Promise<T>,
@@ -154,6 +193,7 @@ export class MemoryPipeline {
     const outcome = await this.step('ingest', 'apply', steps, () =>
       applyOperations(this.options.bank, decision.operations, view, {
         turnId,
+        facts: extraction.facts,
         speaker: turn.speaker,
         ...(turn.sessionDate ? { sessionDate: turn.sessionDate } : {}),
       }),
@@ -184,5 +224,83 @@ export class MemoryPipeline {
     this.emit({ type: 'answer', question, answer: result.answer, usedMemories: result.usedMemories });
     return { ...result, question, steps };
   }
+
+  /**
+   * The chat's reply to a message: memories retrieved for it, then a natural reply streamed through
+   * `onToken` without its "Memories used:" line. A stop (abort) is not an error: the reply comes back
+   * with what had streamed and `stopped`.
+   */
+  async reply(message: string, options: ReplyOptions): Promise<ReplyReport> {
+    const steps: StepReport<ReplyStep>[] = [];
+    const useMemory = options.useMemory ?? true;
+    const groups = useMemory ? await this.step('reply', 'retrieve', steps, () => retrieveForQuestion(this.options.bank, message, this.options.replyPerSpeaker ?? 10)) : [];
+    const view = viewMemories(groups.flatMap((group) => group.memories));
+    const messages = buildReplyMessages({
+      message,
+      speaker: options.speaker,
+      memories: view.shown,
+      ...(options.history ? { history: options.history } : {}),
+      ...(options.date ? { date: options.date } : {}),
+    });
+    const stream = new ReplyStream(options.onToken);
+    const model = this.options.replyModel ?? this.options.answerModel ?? this.options.model;
+    let raw = '';
+    let usage = NO_USAGE;
+    let stopped = false;
+    await this.step('reply', 'reply', steps, async () => {
+      try {
+        const response = await model.chat({
+          ...REPLY_SAMPLING,
+          ...this.options.sampling?.reply,
+          messages,
+          onToken: (delta) => {
+            raw += delta;
+            stream.push(delta);
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        // A model that does not stream still gives its text here.
+        if (!raw) stream.push(response.text);
+        raw = response.text;
+        usage = response.usage;
+      } catch (error) {
+        if (!(options.signal?.aborted && isAbort(error))) throw error;
+        stopped = true;
+      }
+      stream.end();
+      return usage;
+    }, (u) => u);
+    const usedMemories = stopped ? [] : stream.usedShortIds.map((id) => view.byShortId(id)).filter((m): m is Memory => m !== undefined);
+    this.emit({ type: 'reply', message, text: stream.visible, usedMemories, stopped });
+    return { message, text: stream.visible, usedMemories, retrieved: view.shown.length, stopped, raw, usage, steps };
+  }
 }
-        facts: extraction.facts,
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
+}
+
+/**
+ * Runs jobs one after another per key (a conversation): a turn's memory update starts only when the one
+ * before it in the same conversation is done, so the manager always sees the bank as earlier turns left
+ * it. A failed job does not block the next.
+ */
+export class MemoryQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(job);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  /** Resolves when every job queued so far under `key` (or under any key) has finished. */
+  async idle(key?: string): Promise<void> {
+    await Promise.all(key === undefined ? [...this.tails.values()] : [this.tails.get(key)]);
+  }
+}

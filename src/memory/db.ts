@@ -1,7 +1,7 @@
 // The IndexedDB schema, versioned: each step upgrades from the version before it, so a browser holding an
 // older database is brought forward without losing anything. Add a step; never edit a released one.
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
-import type { Bank, Conversation, HistoryEntry, Memory, Turn } from './schema';
+import type { Bank, Conversation, HistoryEntry, Memory, PendingTurn, Turn } from './schema';
 
 export interface Setting {
   key: string;
@@ -11,10 +11,12 @@ export interface Setting {
 export interface MemoryDbSchema extends DBSchema {
   banks: { key: string; value: Bank };
   memories: { key: string; value: Memory; indexes: { bankId: string } };
-  history: { key: number; value: HistoryEntry; indexes: { bankId: string; memoryId: string } };
+  history: { key: number; value: HistoryEntry; indexes: { bankId: string; memoryId: string; turnId: string } };
   conversations: { key: string; value: Conversation; indexes: { bankId: string; updatedAt: number } };
   turns: { key: string; value: Turn; indexes: { conversation: [string, number] } };
   settings: { key: string; value: Setting };
+  /** Chat turns whose memory update has not finished yet (kept across a reload, finished on the next load). */
+  pending: { key: string; value: PendingTurn; indexes: { bankId: string } };
 }
 
 export type MemoryDb = IDBPDatabase<MemoryDbSchema>;
@@ -33,6 +35,11 @@ const upgrades: ((db: MemoryDb, tx: UpgradeTransaction) => void)[] = [
     conversations.createIndex('updatedAt', 'updatedAt');
     db.createObjectStore('turns', { keyPath: 'id' }).createIndex('conversation', ['conversationId', 'index']);
     db.createObjectStore('settings', { keyPath: 'key' });
+  },
+  // The chat's durable memory queue, and history by turn (what a turn did; whether it was applied).
+  (db, tx) => {
+    db.createObjectStore('pending', { keyPath: 'turnId' }).createIndex('bankId', 'bankId');
+    tx.objectStore('history').createIndex('turnId', 'turnId');
   },
 ];
 export const DB_VERSION = upgrades.length;

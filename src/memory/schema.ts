@@ -9,6 +9,8 @@ export const MAX_FACTS = 50;
 /** Longest memory text accepted. Memories are short facts; a longer text is almost surely a bad input. */
 export const MAX_MEMORY_TEXT = 4000;
 const MAX_NAME = 200;
+/** The longest chat message accepted. */
+export const MAX_MESSAGE_CHARS = 100_000;
 
 const name = z.string().max(MAX_NAME);
 const timestamp = z.number().finite().nonnegative();
@@ -88,10 +90,10 @@ export const HistoryEntrySchema = z
     before: MemorySnapshotSchema.nullable(),
     after: MemorySnapshotSchema.nullable(),
     turnId: name.optional(),
-    actor: z.enum(ACTORS),
-    at: timestamp,
     /** The facts extracted from that turn which the manager acted on (why the change was made). */
     facts: z.array(z.string().max(MAX_MEMORY_TEXT)).max(MAX_FACTS).optional(),
+    actor: z.enum(ACTORS),
+    at: timestamp,
     /** For REJECTED: why, and what the model (or user) asked for. */
     reason: z.string().max(MAX_REASON).optional(),
     operation: OpenOperationSchema.optional(),
@@ -132,7 +134,7 @@ export const TurnSchema = z
     conversationId: name.min(1),
     index: z.number().int().nonnegative(),
     speaker: name.min(1),
-    text: z.string().max(100_000),
+    text: z.string().max(MAX_MESSAGE_CHARS, 'A message can be at most 100,000 characters.'),
     at: timestamp,
     sessionDate: name.optional(),
     /** Assistant replies: the memories the answer agent said it used, as they read then. */
@@ -140,7 +142,27 @@ export const TurnSchema = z
       .array(z.object({ id: name.min(1), text: z.string().max(100_000) }).strict())
       .max(1000)
       .optional(),
+    /** Assistant replies: generation was stopped by the user; `text` is what had streamed. */
+    stopped: z.boolean().optional(),
+    /** User messages: where the turn's memory update stands ("done" with what it changed). */
+    memory: z
+      .object({ status: z.enum(['pending', 'done']), changed: z.number().int().nonnegative().optional(), rejected: z.number().int().nonnegative().optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Turn = z.infer<typeof TurnSchema>;
+/** A chat message whose memory update (extract → manage → apply) is still to run; keyed by its turn. */
+export const PendingTurnSchema = z
+  .object({
+    turnId: name.min(1),
+    conversationId: name.min(1),
+    bankId: name.min(1),
+    speaker: name.min(1),
+    text: z.string().max(MAX_MESSAGE_CHARS),
+    sessionDate: name.optional(),
+    at: timestamp,
+  })
+  .strict();
+export type PendingTurn = z.infer<typeof PendingTurnSchema>;
 export type UsedMemory = NonNullable<Turn['usedMemories']>[number];

@@ -1,4 +1,5 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { MAX_MESSAGE_CHARS } from '../../memory/schema';
 
 interface Props {
   /** Why sending is not possible now (shown on the button's title), or undefined when it is. */
@@ -8,14 +9,27 @@ interface Props {
   onStop: () => void;
 }
 
-/** The message box: Enter sends, Shift+Enter starts a new line. */
+const count = new Intl.NumberFormat('en');
+
+/** Why a message cannot be sent as it is, or undefined. Checked before anything is stored. */
+export function tooLong(text: string): string | undefined {
+  return text.length > MAX_MESSAGE_CHARS
+    ? `This message is ${count.format(text.length)} characters long; the limit is ${count.format(MAX_MESSAGE_CHARS)}. Shorten it or send it in parts; nothing was sent.`
+    : undefined;
+}
+
+/** The message box: Enter sends, Shift+Enter starts a new line. A message over the limit is refused and kept. */
 export function Composer({ blocked, busy, onSend, onStop }: Props) {
   const [text, setText] = useState('');
+  const [problem, setProblem] = useState<string | undefined>();
   const canSend = !blocked && !busy && text.trim() !== '';
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
     if (!canSend) return;
+    const refusal = tooLong(text.trim());
+    setProblem(refusal);
+    if (refusal) return;
     onSend(text.trim());
     setText('');
   };
@@ -35,10 +49,14 @@ export function Composer({ blocked, busy, onSend, onStop }: Props) {
         id="chat-message"
         rows={2}
         value={text}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (problem && !tooLong(e.target.value.trim())) setProblem(undefined);
+        }}
         onKeyDown={keyDown}
         placeholder={blocked ?? 'Tell me something about you, or ask what I remember…'}
-        aria-describedby="composer-hint"
+        aria-describedby={problem ? 'composer-hint composer-problem' : 'composer-hint'}
+        aria-invalid={problem ? true : undefined}
       />
       <div className="composer-actions">
         {busy ? (
@@ -51,6 +69,11 @@ export function Composer({ blocked, busy, onSend, onStop }: Props) {
           </button>
         )}
       </div>
+      {problem && (
+        <p id="composer-problem" className="chat-error small composer-problem" role="alert">
+          {problem}
+        </p>
+      )}
       <p id="composer-hint" className="visually-hidden">
         Enter sends, Shift+Enter starts a new line.
       </p>

@@ -1,25 +1,23 @@
-// One chat turn: the user's message goes into memory (facts → manager operations → the bank), then the
-// answer agent answers it from retrieved memories, its reply streamed as it is generated.
-import { MemoryPipeline, type AskReport, type IngestReport, type PipelineEvent } from '../../agents';
+// A chat turn replies first and remembers after. The user's message is stored together with its entry in
+// the durable memory queue (IndexedDB "pending"); the reply agent streams its answer; then the memory
+// update (extract → manage → apply) runs, one turn at a time per conversation. A turn whose update had not
+// finished when the tab closed is still queued, and is finished on the next load. An update is applied at
+// most once: its history records carry the turn id, and a turn that already has them is only marked done.
+import { MemoryPipeline, MemoryQueue, type IngestReport, type PipelineEvent, type ReplyTurn } from '../../agents';
 import type { ChatModel } from '../../llm/chat-model';
-import { storeBank, type MemoryStore } from '../../memory';
+import { storeBank, type MemoryStore, type PendingTurn } from '../../memory';
+import { todayAsSessionDate } from '../format';
 import type { Settings } from '../settings';
 
-export interface TurnRequest {
-  model: ChatModel;
-  store: MemoryStore;
-  bankId: string;
-  settings: Settings;
-  speaker: string;
-  text: string;
-  turnId: string;
-  sessionDate: string;
-  signal: AbortSignal;
-}
-
-export interface TurnCallbacks {
-  onStep(label: string): void;
-  onToken(delta: string): void;
+/** A pipeline over the bank with the user's sampling settings. */
+export function pipelineFor(model: ChatModel, store: MemoryStore, bankId: string, settings: Settings, answerModel?: ChatModel): MemoryPipeline {
+  return new MemoryPipeline({
+    model,
+    bank: storeBank(store, bankId),
+    ...(answerModel ? { answerModel } : {}),
+    perSpeaker: settings.perSpeaker,
+    sampling: { manage: { temperature: settings.managerTemperature }, answer: { temperature: settings.temperature }, reply: { temperature: settings.temperature } },
+  });
 }
 
 const STEP_LABELS: Record<string, string> = {
@@ -29,26 +27,22 @@ const STEP_LABELS: Record<string, string> = {
   'ingest:apply': 'Updating memory…',
   'ask:retrieve': 'Retrieving memories…',
   'ask:answer': 'Answering…',
+  'reply:retrieve': 'Recalling…',
+  'reply:reply': 'Replying…',
 };
-
-/** The same model, with every reply streamed to `onToken` (the pipeline itself does not stream). */
-export function streaming(model: ChatModel, onToken: (delta: string) => void): ChatModel {
-  return { id: model.id, chat: (request) => model.chat({ ...request, onToken }) };
-}
-
-/** A pipeline over the bank with the user's sampling settings. */
-export function pipelineFor(model: ChatModel, store: MemoryStore, bankId: string, settings: Settings, answerModel?: ChatModel): MemoryPipeline {
-  return new MemoryPipeline({
-    model,
-    bank: storeBank(store, bankId),
-    ...(answerModel ? { answerModel } : {}),
-    perSpeaker: settings.perSpeaker,
-    sampling: { manage: { temperature: settings.managerTemperature }, answer: { temperature: settings.temperature } },
-  });
-}
 
 export function stepLabel(event: PipelineEvent): string | undefined {
   return event.type === 'step-start' ? STEP_LABELS[`${event.run}:${event.step}`] : undefined;
+}
+
+/** What a memory update changed: operations other than NONE, and rejected ones. */
+export interface MemoryOutcome {
+  changed: number;
+  rejected: number;
+}
+
+export function outcomeOf(report: IngestReport): MemoryOutcome {
+  return { changed: report.applied.filter((op) => op.event !== 'NONE').length, rejected: report.rejected.length };
 }
 
 /** A one-line summary of what a turn did to the bank ("1 added, 1 updated"). */
@@ -62,18 +56,74 @@ export function summariseIngest(report: IngestReport): string {
   return parts.length ? `Memory: ${parts.join(', ')}` : 'Nothing new to remember';
 }
 
-export async function runTurn(request: TurnRequest, callbacks: TurnCallbacks): Promise<{ ingest: IngestReport; reply: AskReport }> {
-  const { model, store, bankId, settings, signal } = request;
-  const pipeline = pipelineFor(model, store, bankId, settings, streaming(model, callbacks.onToken));
-  const off = pipeline.on((event) => {
-    const label = stepLabel(event);
-    if (label) callbacks.onStep(label);
-  });
-  try {
-    const ingest = await pipeline.ingest({ id: request.turnId, speaker: request.speaker, text: request.text, sessionDate: request.sessionDate }, { signal });
-    const reply = await pipeline.ask(request.text, { signal, date: request.sessionDate });
-    return { ingest, reply };
-  } finally {
-    off();
+/** Earlier messages as the reply agent sees them, with the day each was said. */
+export function replyHistory(entries: readonly { role: 'user' | 'assistant'; text: string; at: number }[]): ReplyTurn[] {
+  return entries.filter((e) => e.text.trim() !== '').map((e) => ({ role: e.role, text: e.text, date: todayAsSessionDate(new Date(e.at)) }));
+}
+
+type LockRequest = <T>(name: string, body: () => Promise<T>) => Promise<T>;
+const locks: LockRequest = (name, body) => {
+  const webLocks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  return webLocks ? (webLocks.request(name, body) as ReturnType<typeof body>) : body();
+};
+
+/**
+ * The chat's memory updates for one store: queued per conversation, durable, applied once. `onDone` hears
+ * each finished turn (to update the chat view).
+ */
+export class ChatMemory {
+  private readonly queue = new MemoryQueue();
+  private readonly queued = new Set<string>();
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly onDone: (turnId: string, outcome: MemoryOutcome) => void,
+    private readonly onStep: (label: string | null) => void = () => {},
+  ) {}
+
+  /** Queues a turn's memory update (once, however often it is asked for); resolves when it is done. */
+  update(pending: PendingTurn, model: ChatModel, settings: Settings): Promise<MemoryOutcome | undefined> {
+    if (this.queued.has(pending.turnId)) return this.queue.idle(pending.conversationId).then(() => undefined);
+    this.queued.add(pending.turnId);
+    return this.queue
+      .run(pending.conversationId, () => locks(`memory-r1/turn/${pending.turnId}`, () => this.run(pending, model, settings)))
+      .finally(() => this.queued.delete(pending.turnId));
+  }
+
+  /** Finishes every turn of the bank still queued from before (a closed tab, a failed update). */
+  async resume(bankId: string, model: ChatModel, settings: Settings): Promise<number> {
+    const pending = await this.store.conversations.pending(bankId);
+    await Promise.all(pending.map((p) => this.update(p, model, settings).catch(() => undefined)));
+    return pending.length;
+  }
+
+  private async run(pending: PendingTurn, model: ChatModel, settings: Settings): Promise<MemoryOutcome | undefined> {
+    const log = this.store.conversations;
+    // Another tab may have finished it while this one waited for the lock.
+    if (!(await log.pending(pending.bankId)).some((p) => p.turnId === pending.turnId)) return undefined;
+    let outcome: MemoryOutcome;
+    if (await log.applied(pending.turnId)) {
+      // Applied before the tab closed, but not yet marked done: count what it did, apply nothing again.
+      const entries = await log.operationsOf(pending.turnId);
+      outcome = { changed: entries.filter((e) => e.event !== 'NONE' && e.event !== 'REJECTED').length, rejected: entries.filter((e) => e.event === 'REJECTED').length };
+    } else if (!(await log.getTurn(pending.turnId))) {
+      outcome = { changed: 0, rejected: 0 }; // the message was deleted before its update ran
+    } else {
+      const pipeline = pipelineFor(model, this.store, pending.bankId, settings);
+      const off = pipeline.on((event) => {
+        const label = stepLabel(event);
+        if (label) this.onStep(label);
+      });
+      try {
+        const report = await pipeline.ingest({ id: pending.turnId, speaker: pending.speaker, text: pending.text, ...(pending.sessionDate ? { sessionDate: pending.sessionDate } : {}) });
+        outcome = outcomeOf(report);
+      } finally {
+        off();
+        this.onStep(null);
+      }
+    }
+    await log.finishPending(pending.turnId, outcome);
+    this.onDone(pending.turnId, outcome);
+    return outcome;
   }
 }

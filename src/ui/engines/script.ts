@@ -3,23 +3,26 @@
 //
 // Replies are chosen by rules rather than only by position, because how many model calls a turn makes
 // depends on what the bank holds (no facts → no manager call). A rule names the kind of call (extract,
-// manage, answer, told apart by the JSON schema the agent asks for) and a phrase that must occur in the
-// call's subject: the message for extract, the facts for manage, the question for answer.
+// manage, answer, reply: told apart by the JSON schema the agent asks for, and the chat reply by its
+// system prompt) and a phrase that must occur in the call's subject: the message for extract and reply,
+// the facts for manage, the question for answer.
 // `$id(memory text)` in a reply becomes the short id the prompt gave that memory, so scripts never depend
 // on retrieval order.
 import { z } from 'zod';
+import { REPLY_SYSTEM, replyPromptMessage } from '../../agents/reply';
 import { FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../../agents/schemas';
 import type { ChatModel, ChatRequest, ChatResponse } from '../../llm/chat-model';
 import { ScriptedChatModel } from '../../llm/scripted';
 
-export type CallKind = 'extract' | 'manage' | 'answer';
+export const CALL_KINDS = ['extract', 'manage', 'answer', 'reply'] as const;
+export type CallKind = (typeof CALL_KINDS)[number];
 
 /** A reply is text, or JSON written inline (stringified for the model's output). */
 const ReplySchema = z.union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())]).transform((r) => (typeof r === 'string' ? r : JSON.stringify(r)));
 
 const RuleSchema = z
   .object({
-    call: z.enum(['extract', 'manage', 'answer']).optional(),
+    call: z.enum(CALL_KINDS).optional(),
     /** Case-insensitive phrase that must occur in the call's subject; absent: any. */
     match: z.string().optional(),
     reply: ReplySchema,
@@ -33,10 +36,12 @@ export const ScriptSchema = z
     replies: z.array(ReplySchema).default([]),
     /** Then the first matching rule. */
     rules: z.array(RuleSchema).default([]),
-    /** Then these; the defaults mean "no facts", "no operations", "unknown". */
-    fallback: z.object({ extract: ReplySchema.optional(), manage: ReplySchema.optional(), answer: ReplySchema.optional() }).strict().default({}),
+    /** Then these; the defaults mean "no facts", "no operations", "unknown", and a reply that knows nothing. */
+    fallback: z.object({ extract: ReplySchema.optional(), manage: ReplySchema.optional(), answer: ReplySchema.optional(), reply: ReplySchema.optional() }).strict().default({}),
     /** Pause between streamed words, so a demo looks like a model typing. */
     tokenDelayMs: z.number().min(0).max(1000).default(0),
+    /** A pause before each call of a kind, as a model spends time on a reply it does not stream (e.g. the manager's JSON). */
+    callDelayMs: z.object({ extract: z.number().min(0).max(60_000), manage: z.number().min(0).max(60_000), answer: z.number().min(0).max(60_000), reply: z.number().min(0).max(60_000) }).partial().strict().default({}),
     /** Give the model embeddings too: each text as a hashed bag of its words in this many dimensions. */
     embedDimensions: z.number().int().min(1).max(4096).optional(),
   })
@@ -47,11 +52,12 @@ const DEFAULT_FALLBACK: Record<CallKind, string> = {
   extract: '{"facts": []}',
   manage: '{"memory": []}',
   answer: 'Memories used: none\n**Answer:** unknown',
+  reply: 'I have nothing scripted to say to that. Tell me more?\nMemories used: none',
 };
 
 export function callKind(request: ChatRequest): CallKind {
   const schema = request.json_schema;
-  if (!schema) return 'answer';
+  if (!schema) return request.messages[0]?.role === 'system' && request.messages[0].content === REPLY_SYSTEM ? 'reply' : 'answer';
   if (schema === FACTS_JSON_SCHEMA || JSON.stringify(schema) === JSON.stringify(FACTS_JSON_SCHEMA)) return 'extract';
   if (schema === MANAGER_JSON_SCHEMA || JSON.stringify(schema) === JSON.stringify(MANAGER_JSON_SCHEMA)) return 'manage';
   return 'answer';
@@ -84,6 +90,7 @@ function blockLines(prompt: string, tag: string): string[] {
 export function callSubject(kind: CallKind, prompt: string): string {
   const lines = prompt.split('\n');
   if (kind === 'extract') return parseString(lines[lines.findIndex((l) => l.trim() === 'Message:') + 1]) ?? prompt;
+  if (kind === 'reply') return replyPromptMessage(prompt) ?? prompt;
   if (kind === 'manage') {
     const facts = blockLines(prompt, 'facts').map(parseString).filter((f): f is string => f !== undefined);
     return facts.length ? facts.join('\n') : prompt;
@@ -179,7 +186,11 @@ export function scriptedModel(jsonText: string): ChatModel {
   }
   const script = parsed.data;
   const dims = script.embedDimensions;
-  const model = new ScriptedChatModel((request, callIndex) => replyFor(script, request, callIndex), {
+  const model = new ScriptedChatModel(async (request, callIndex) => {
+    const pause = script.callDelayMs[callKind(request)];
+    if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
+    return replyFor(script, request, callIndex);
+  }, {
     id: script.id,
     ...(dims ? { embed: (texts: string[]) => texts.map((text) => hashedWords(text, dims)) } : {}),
   });

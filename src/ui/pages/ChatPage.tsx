@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Conversation, MemoryStore } from '../../memory';
-import { ConversationPicker } from '../chat/ConversationPicker';
-import { Composer } from '../chat/Composer';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ReplyReport } from '../../agents';
+import type { Conversation, MemoryStore, PendingTurn, Turn } from '../../memory';
+import { ConversationBar } from '../chat/ConversationBar';
+import { Composer, tooLong } from '../chat/Composer';
 import { Message, type ChatEntry } from '../chat/Message';
-import { runTurn, summariseIngest } from '../chat/turn';
+import { ChatMemory, pipelineFor, replyHistory, stepLabel } from '../chat/turn';
 import { LiveMemory } from '../components/LiveMemory';
 import { ModelNotice } from '../components/ModelNotice';
 import { OperationsFeed } from '../components/OperationsFeed';
@@ -28,15 +29,49 @@ function titleOf(text: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}…` : line;
 }
 
-/** Chat with the assistant; every message is remembered, and the memory changes show beside it as they happen. */
+function entryOf(turn: Turn): ChatEntry {
+  return {
+    key: turn.id,
+    role: turn.speaker === ASSISTANT ? 'assistant' : 'user',
+    text: turn.text,
+    at: turn.at,
+    ...(turn.usedMemories ? { used: turn.usedMemories } : {}),
+    ...(turn.stopped ? { stopped: true } : {}),
+    ...(turn.memory ? { memory: turn.memory } : {}),
+  };
+}
+
+const failure = (error: unknown) => (error instanceof Error ? error.message : String(error)).replace(/\.?$/, '.');
+
+/**
+ * Chat with the assistant. A message is answered first (the reply streams), then remembered: its memory
+ * update runs after the reply, and what it changed shows under the message and in the live feed beside.
+ */
 export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = false }: Props) {
   const model = useModelState(host);
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [activeId, setActiveId] = useState('');
+  const [temporary, setTemporary] = useState(false);
   const [messages, setMessages] = useState<ChatEntry[]>([]);
+  const [streaming, setStreaming] = useState(false);
   const [step, setStep] = useState<string | null>(null);
+  const [memoryStep, setMemoryStep] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
   const end = useRef<HTMLDivElement>(null);
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+
+  const patch = useCallback((key: string, change: Partial<ChatEntry>) => setMessages((list) => list.map((m) => (m.key === key ? { ...m, ...change } : m))), []);
+
+  const memory = useMemo(
+    () =>
+      new ChatMemory(
+        store,
+        (turnId, outcome) => patch(turnId, { memory: { status: 'done', ...outcome } }),
+        setMemoryStep,
+      ),
+    [store, patch],
+  );
 
   const refreshList = useCallback(async () => {
     const list = (await store.conversations.list()).filter((c) => c.bankId === bankId);
@@ -47,10 +82,8 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
   const open = useCallback(
     async (id: string) => {
       setActiveId(id);
-      const turns = await store.conversations.turns(id);
-      setMessages(
-        turns.map((t) => ({ key: t.id, role: t.speaker === ASSISTANT ? 'assistant' : 'user', text: t.text, ...(t.usedMemories ? { used: t.usedMemories } : {}) })),
-      );
+      setTemporary(false);
+      setMessages((await store.conversations.turns(id)).map(entryOf));
     },
     [store],
   );
@@ -60,88 +93,216 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     void refreshList().then((list) => list[0] && open(list[0].id));
   }, [refreshList, open]);
 
+  // Memory updates left unfinished by an earlier visit (a closed tab) are finished once a model is ready.
+  const ready = model.status === 'ready' ? model.model : undefined;
+  useEffect(() => {
+    if (!ready) return;
+    void memory.resume(bankId, ready, settingsRef.current).catch((error) => setMemoryStep(`Could not finish earlier memory updates: ${failure(error)} They stay queued for the next visit.`));
+  }, [ready, memory, bankId]);
+
   useEffect(() => {
     end.current?.scrollIntoView?.({ block: 'nearest' });
   }, [messages]);
 
-  const patch = (key: string, change: Partial<ChatEntry>) => setMessages((list) => list.map((m) => (m.key === key ? { ...m, ...change } : m)));
-
-  const send = async (text: string) => {
+  /** Streams a reply to `message` into entry `key`; a stop returns what had streamed. */
+  const streamReply = async (key: string, message: string, before: readonly ChatEntry[]): Promise<ReplyReport> => {
     const ready = host.model;
-    if (!ready) return;
+    if (!ready) throw new Error('No model is loaded; load one on the Models page.');
     const controller = new AbortController();
     abort.current = controller;
-    setStep('Saving…');
-    const sessionDate = todayAsSessionDate();
-    const replyKey = `reply-${Date.now()}`;
-    let userKey = '';
+    setStreaming(true);
+    const pipeline = pipelineFor(ready, store, bankId, settings);
+    const off = pipeline.on((event) => {
+      const label = stepLabel(event);
+      if (label) setStep(label);
+    });
+    let shown = '';
     try {
-      const conversation = activeId || (await store.conversations.create(bankId, titleOf(text))).id;
-      if (!activeId) setActiveId(conversation);
-      const turn = await store.conversations.append(conversation, { speaker: settings.userName, text, at: Date.now(), sessionDate });
-      userKey = turn.id;
-      setMessages((list) => [...list, { key: turn.id, role: 'user', text }, { key: replyKey, role: 'assistant', text: '', pending: true }]);
-      void refreshList();
-      let streamed = '';
-      const { ingest, reply } = await runTurn(
-        { model: ready, store, bankId, settings, speaker: settings.userName, text, turnId: turn.id, sessionDate, signal: controller.signal },
-        {
-          onStep: setStep,
-          onToken: (delta) => {
-            streamed += delta;
-            patch(replyKey, { text: streamed });
-          },
+      return await pipeline.reply(message, {
+        speaker: settings.userName,
+        history: replyHistory(before),
+        date: todayAsSessionDate(),
+        signal: controller.signal,
+        useMemory: !temporary,
+        onToken: (delta) => {
+          shown += delta;
+          patch(key, { text: shown });
         },
-      );
-      patch(turn.id, { note: summariseIngest(ingest) });
-      const used = reply.usedMemories.map(({ id, text }) => ({ id, text }));
-      patch(replyKey, { text: reply.answer, pending: false, used });
-      await store.conversations.append(conversation, { speaker: ASSISTANT, text: reply.answer, at: Date.now(), usedMemories: used });
-    } catch (error) {
-      const aborted = error instanceof DOMException && error.name === 'AbortError';
-      const why = aborted ? 'Stopped.' : `This turn failed: ${(error as Error).message}`;
-      // Keep a partly streamed reply (marked stopped); drop an empty one. The failure shows under the message.
-      setMessages((list) => list.filter((m) => m.key !== replyKey || m.text).map((m) => (m.key === replyKey ? { ...m, pending: false } : m)));
-      if (userKey) patch(userKey, { failed: why });
+      });
     } finally {
+      off();
       abort.current = null;
+      setStreaming(false);
       setStep(null);
     }
   };
 
-  const busy = step !== null;
+  const replyFields = (report: ReplyReport) => ({
+    text: report.text,
+    usedMemories: report.usedMemories.map(({ id, text }) => ({ id, text })),
+    ...(report.stopped ? { stopped: true } : {}),
+  });
+
+  /** Runs a turn's memory update in the background; a failure stays queued and is said under the message. */
+  const remember = (pending: PendingTurn) => {
+    const ready = host.model;
+    if (!ready) return;
+    void memory.update(pending, ready, settings).catch((error) =>
+      patch(pending.turnId, { failed: `Remembering this message failed: ${failure(error)} It stays queued and is retried when you reload the page.` }),
+    );
+  };
+
+  const send = async (text: string) => {
+    if (!host.model || tooLong(text)) return;
+    const sessionDate = todayAsSessionDate();
+    const at = Date.now();
+    const before = messages;
+    let userKey = `temporary-${at}`;
+    let conversation = activeId;
+    let pending: PendingTurn | undefined;
+    try {
+      if (!temporary) {
+        conversation ||= (await store.conversations.create(bankId, titleOf(text))).id;
+        if (!activeId) setActiveId(conversation);
+        const turn = await store.conversations.append(conversation, { speaker: settings.userName, text, at, sessionDate }, { rememberIn: bankId });
+        userKey = turn.id;
+        pending = { turnId: turn.id, conversationId: conversation, bankId, speaker: turn.speaker, text, sessionDate, at };
+        void refreshList();
+      }
+    } catch (error) {
+      setStep(`Your message could not be saved: ${failure(error)}`);
+      return;
+    }
+    const replyKey = `reply-${at}`;
+    setMessages((list) => [
+      ...list,
+      { key: userKey, role: 'user', text, at, ...(pending ? { memory: { status: 'pending' as const } } : {}) },
+      { key: replyKey, role: 'assistant', text: '', at: Date.now(), streaming: true },
+    ]);
+    try {
+      const report = await streamReply(replyKey, text, before);
+      const fields = replyFields(report);
+      if (temporary) {
+        patch(replyKey, { ...fields, used: fields.usedMemories, streaming: false });
+      } else {
+        const stored = await store.conversations.append(conversation, { speaker: ASSISTANT, at: Date.now(), ...fields });
+        setMessages((list) => list.map((m) => (m.key === replyKey ? entryOf(stored) : m)));
+      }
+    } catch (error) {
+      setMessages((list) => list.filter((m) => m.key !== replyKey));
+      patch(userKey, { failed: `No reply: ${failure(error)} Your message is kept; press Regenerate to try again, or check the model on the Models page.` });
+    }
+    if (pending) remember(pending);
+  };
+
+  /** A new reply to the last message of the user, in place of the last one (kept as it was if this fails). */
+  const regenerate = async () => {
+    const u = messages.findLastIndex((m) => m.role === 'user');
+    if (u < 0) return;
+    const question = messages[u]!;
+    const old = messages[u + 1];
+    const key = old?.key ?? `reply-${Date.now()}`;
+    const saved = old && { ...old };
+    setMessages((list) => list.map((m) => (m.key === question.key ? { ...m, failed: undefined } : m)));
+    setMessages((list) => (old ? list.map((m) => (m.key === key ? { ...m, text: '', streaming: true, stopped: false } : m)) : [...list, { key, role: 'assistant', text: '', at: Date.now(), streaming: true }]));
+    try {
+      const report = await streamReply(key, question.text, messages.slice(0, u));
+      const fields = replyFields(report);
+      if (temporary) patch(key, { ...fields, used: fields.usedMemories, stopped: report.stopped, streaming: false });
+      else {
+        const stored = old
+          ? await store.conversations.updateTurn(key, { ...fields, stopped: report.stopped, at: Date.now() })
+          : await store.conversations.append(activeId, { speaker: ASSISTANT, at: Date.now(), ...fields });
+        setMessages((list) => list.map((m) => (m.key === key ? entryOf(stored) : m)));
+      }
+    } catch (error) {
+      setMessages((list) => (saved ? list.map((m) => (m.key === key ? saved : m)) : list.filter((m) => m.key !== key)));
+      patch(question.key, { failed: `No new reply: ${failure(error)} Try again, or check the model on the Models page.` });
+    }
+  };
+
+  const deleteMessage = async (key: string) => {
+    try {
+      if (!temporary) await store.conversations.deleteTurn(key);
+      setMessages((list) => list.filter((m) => m.key !== key));
+    } catch (error) {
+      patch(key, { failed: `This message could not be deleted: ${failure(error)} Reload the page and try again.` });
+    }
+  };
+
+  const startNew = (asTemporary: boolean) => {
+    setActiveId('');
+    setTemporary(asTemporary);
+    setMessages([]);
+  };
+
+  const search = useCallback((query: string) => store.conversations.search(bankId, query), [store, bankId]);
+  const busy = streaming;
   const blocked = model.status === 'ready' ? undefined : noGpu ? 'This browser cannot run models.' : 'Load a model first (Models page).';
+  const last = messages.at(-1);
 
   return (
     <div className="layout">
       <section className="page chat-page" aria-label="Chat">
-        <ConversationPicker
+        <ConversationBar
           conversations={conversations}
           activeId={activeId}
+          temporary={temporary}
           disabled={busy}
           onOpen={(id) => void open(id)}
-          onNew={() => {
-            setActiveId('');
-            setMessages([]);
+          onNew={startNew}
+          onRename={async (id, title) => {
+            await store.conversations.rename(id, title);
+            await refreshList();
           }}
+          onDelete={async (id) => {
+            await store.conversations.delete(id);
+            const list = await refreshList();
+            if (id === activeId) {
+              startNew(false);
+              if (list[0]) await open(list[0].id);
+            }
+          }}
+          search={search}
         />
+        {temporary && (
+          <p className="notice info temporary-notice" role="status">
+            Temporary chat: memory is off. Nothing you say here is remembered or saved, and the chat is gone when you leave it.
+          </p>
+        )}
         <ModelNotice state={model} quickLoad={quickLoad} noGpu={noGpu} />
         <div className="panel thread-panel">
           {messages.length === 0 ? (
             <div className="empty chat-empty">
-              <p>Tell the assistant about yourself: where you live, what you like, what is coming up. It remembers, privately, in this browser.</p>
-              <p>Later, ask it what it knows. Every memory it keeps shows up beside the chat as it is made, and you can edit or delete any of them on the Memory page.</p>
+              {temporary ? (
+                <p>Ask anything; the assistant will not use or keep memories in this chat.</p>
+              ) : (
+                <>
+                  <p>Tell the assistant about yourself: where you live, what you like, what is coming up. It remembers, privately, in this browser.</p>
+                  <p>Later, ask it what it knows. Every memory it keeps shows up beside the chat as it is made, and you can edit or delete any of them on the Memory page.</p>
+                </>
+              )}
             </div>
           ) : (
             <ol className="thread" aria-label="Chat history">
-              {messages.map((entry) => (
-                <Message key={entry.key} entry={entry} />
-              ))}
+              {messages.map((entry) => {
+                // Regenerate: the last reply, or the last message when its reply failed.
+                const canRegenerate = !busy && ready !== undefined && entry === last && (entry.role === 'assistant' || entry.failed !== undefined);
+                return (
+                  <Message
+                    key={entry.key}
+                    entry={entry}
+                    onRegenerate={canRegenerate ? () => void regenerate() : undefined}
+                    onDelete={busy ? undefined : () => void deleteMessage(entry.key)}
+                    loadOperations={temporary ? undefined : () => store.conversations.operationsOf(entry.key)}
+                  />
+                );
+              })}
             </ol>
           )}
           <div ref={end} />
           <p className="step muted small" role="status" aria-live="polite">
-            {step ?? ''}
+            {step ?? memoryStep ?? ''}
           </p>
         </div>
         <Composer blocked={blocked} busy={busy} onSend={(text) => void send(text)} onStop={() => abort.current?.abort()} />
