@@ -3,13 +3,21 @@
 // manager follows Mem0's ADD/UPDATE/DELETE/NONE format, the answer agent distils then answers briefly.
 //
 // Memory texts, turn texts and names are data, never instructions: each is written as a JSON string with
-// `<` and `>` escaped, so no stored text can close a block, start a new line, or fake the reply format.
+// `<`, `>` and every line terminator escaped, so no stored text can close a block, start a new line, or
+// fake the reply format.
 import type { ChatMessage } from '../llm/chat-model';
 import type { ResolvedDate } from './dates';
 
-/** `text` as a JSON string literal that cannot contain a newline, an unescaped quote, `<` or `>`. */
+/**
+ * Characters JSON.stringify leaves raw that must not reach a prompt raw: `<` and `>` (tags), and the line
+ * terminators beyond \n and \r that JavaScript (U+2028, U+2029) or Unicode and tokenizers (U+0085 and the
+ * other C1 controls) read as a line break. JSON.stringify already escapes every control below U+0020.
+ */
+const UNSAFE_IN_PROMPT = /[<>\u0080-\u009f\u2028\u2029]/g;
+
+/** `text` as a JSON string literal that cannot contain a line break of any kind, an unescaped quote, `<` or `>`. */
 export function quote(text: string): string {
-  return JSON.stringify(text).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+  return JSON.stringify(text).replace(UNSAFE_IN_PROMPT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // ── Fact extraction ──────────────────────────────────────────────────────────────────────────────────
