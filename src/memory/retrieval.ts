@@ -3,7 +3,7 @@
 // follows every change the store applies; it is built once per bank, never per query.
 import { Bm25Index } from './bm25';
 import type { Memory } from './schema';
-import { topK } from './top-k';
+import { SlotHeap, topK } from './top-k';
 import { VectorIndex } from './vectors';
 
 /** Reciprocal-rank-fusion constant (the usual 60: later ranks still count, the top ones dominate). */
@@ -23,7 +23,7 @@ export interface RetrievalOptions {
   speakers?: readonly string[];
   /** Fill a speaker's list with its most recent memories when fewer than perSpeaker match (default true). */
   fillWithRecent?: boolean;
-  /** Score vectors exactly instead of through the bit prefilter (for measuring; slower on large banks). */
+  /** Score vectors exactly instead of coarse to exact (for measuring; slower on large banks). */
   exactVectors?: boolean;
 }
 
@@ -79,7 +79,7 @@ export class MemoryIndex {
     this.setSpeakerCode(slot, memory.speaker ?? '');
     this.lexical.set(slot, memory.text);
     this.vectors.remove(slot);
-    if (embedding && !this.vectors.set(slot, embedding)) this.skippedEmbeddings++;
+    if (embedding && !this.vectors.set(slot, embedding, this.speakerCodes[slot]!)) this.skippedEmbeddings++;
   }
 
   private setSpeakerCode(slot: number, speaker: string): void {
@@ -118,23 +118,22 @@ export class MemoryIndex {
     const perSpeaker = options.perSpeaker ?? DEFAULT_PER_SPEAKER;
     const speakers = options.speakers ? [...options.speakers] : this.speakers();
     const groupIndex = new Map(speakers.map((speaker, i) => [speaker, i]));
-    // Slot → group once per query (typed, for the hot loops below), -1 for empty slots and other speakers.
+    // Speaker code → group once per query (-1: a speaker not asked for); slots map to codes already.
     const groupOfCode = new Int16Array(this.speakerCode.size).fill(-1);
     for (const [speaker, code] of this.speakerCode) groupOfCode[code] = groupIndex.get(speaker) ?? -1;
-    const groupOf = new Int16Array(this.memories.length);
     const codes = this.speakerCodes;
-    for (let slot = 0; slot < groupOf.length; slot++) groupOf[slot] = codes[slot]! >= 0 ? groupOfCode[codes[slot]!]! : -1;
     const depth = perSpeaker * 2; // each ranked list contributes this many candidates to the fusion
 
     const hits = this.lexical.search(query.text);
-    const lexicalBySlot = speakers.map(() => [] as number[]);
+    const lexicalBest = speakers.map(() => new SlotHeap(depth));
     for (let i = 0; i < hits.count; i++) {
-      const group = groupOf[hits.slots[i]!]!;
-      if (group >= 0) lexicalBySlot[group]!.push(i);
+      const slot = hits.slots[i]!;
+      const group = groupOfCode[codes[slot]!]!;
+      if (group >= 0) lexicalBest[group]!.offer(hits.scores[i]!, slot);
     }
-    const lexicalRanked = lexicalBySlot.map((positions) => topK(positions, (i) => hits.scores[i]!, depth).map(({ item }) => hits.slots[item]!));
+    const lexicalRanked = lexicalBest.map((heap) => heap.sorted().map(([slot]) => slot));
     const vectorHits = query.embedding
-      ? this.vectors.search(query.embedding, groupOf, speakers.length, depth, options.exactVectors)
+      ? this.vectors.search(query.embedding, groupOfCode, speakers.length, depth, { exact: options.exactVectors })
       : speakers.map(() => []);
 
     return speakers.map((speaker, group) => {
