@@ -82,6 +82,15 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
   await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
   await expect(page.getByRole('figure').filter({ hasText: 'Loss' })).toContainText('at step 3');
+  // The form shows the run's own settings, and a new run over its checkpoints asks first.
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3');
+  await expect(page.getByLabel('Group size G')).toHaveValue('4');
+  await expect(page.getByLabel('LoRA rank r')).toHaveValue('4');
+  await page.getByRole('button', { name: 'Start a new run…' }).click();
+  const ask = page.getByRole('group', { name: /A new run replaces this model’s \d+ saved checkpoints?\. Start a new run\?/ });
+  await expect(ask).toBeVisible();
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
 });
 
 test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }, testInfo) => {
@@ -116,6 +125,14 @@ test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept
   await page.reload();
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
   await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText(/Step [123] of 4/);
+  // Paused, with Resume the primary action and the form showing this run's settings, not the defaults.
+  await expect(state).toContainText(/Paused · step [123] of 4/);
+  await expect(page.getByRole('button', { name: 'Resume' })).toHaveClass(/primary/);
+  await expect(page.getByRole('button', { name: 'Start a new run…' })).not.toHaveClass(/primary/);
+  await expect(page.getByLabel('Agent and data')).toHaveValue('locomo-answer');
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('4');
+  await expect(page.getByLabel('Group size G')).toHaveValue('2');
+  await expect(page.getByLabel('Reply length')).toHaveValue('8');
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(state).toContainText('Finished · step 4 of 4', { timeout: 120_000 });
   await expect(page.getByRole('figure').filter({ hasText: 'Reward (mean ± std)' })).toContainText('at step 4');

@@ -16,9 +16,9 @@ interface Props {
 }
 
 const SAMPLE_NAME = 'The sample conversation';
-const SAMPLE_URL = `${import.meta.env.BASE_URL}demo/sample-conversation.json`;
+export const SAMPLE_URL = `${import.meta.env.BASE_URL}demo/sample-conversation.json`;
 
-async function fetchText(url: string): Promise<string> {
+export async function fetchText(url: string): Promise<string> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`Could not fetch ${url} (${response.status} ${response.statusText}).`);
   return response.text();

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LocomoConversation } from '../../eval/locomo';
 import { ModelNotice } from '../components/ModelNotice';
 import { SourcePicker } from '../demo/SourcePicker';
@@ -8,6 +8,7 @@ import { CheckpointList } from '../train/CheckpointList';
 import { ExportPanel, useDownloadLinks } from '../train/ExportPanel';
 import { initialSettings, toRequest } from '../train/form';
 import { RunPanel } from '../train/RunPanel';
+import { settingsOfRun } from '../train/run-settings';
 import { TrainingCharts } from '../train/TrainingCharts';
 import { TrainSetup } from '../train/TrainSetup';
 import { useTraining } from '../train/useTraining';
@@ -41,6 +42,17 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
   const active = state === 'running' || state === 'pausing' || state === 'stopping';
   const latest = run.history.at(-1);
   const hasAdapter = (run.status?.checkpoints.length ?? 0) > 0 || run.history.length > 0;
+
+  // The form shows the settings of the run the worker holds (after a reload: its checkpoint's), once per run.
+  const shownRun = useRef<string | null>(null);
+  useEffect(() => {
+    const status = run.status;
+    if (!status?.config || active) return;
+    const key = JSON.stringify([status.task, status.config]);
+    if (shownRun.current === key) return;
+    shownRun.current = key;
+    setSettings((current) => settingsOfRun(status, current));
+  }, [run.status, active]);
 
   const start = () => {
     const parsed = toRequest(settings);

@@ -1,8 +1,10 @@
 // The run's controls and where it stands: start / pause / resume / stop, the step count with its ETA,
 // and the latest step's numbers.
+import { useState } from 'react';
 import type { TrainingStatus } from '../../hosts/trainer-host';
 import type { StepMetrics } from '../../train/trainer';
 import { formatSeconds } from '../format';
+import { isPausedRun } from './run-settings';
 
 interface Props {
   status: TrainingStatus | null;
@@ -37,22 +39,28 @@ export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResu
   const total = status?.totalSteps ?? 0;
   const step = latest?.step ?? status?.step ?? 0;
   const hasRun = (status?.checkpoints.length ?? 0) > 0 || (status?.history.length ?? 0) > 0;
+  const checkpoints = status?.checkpoints.length ?? 0;
+  // After a reload the worker is idle, but a run short of its steps waits in its checkpoint: that is a pause.
+  const paused = isPausedRun(status);
+  const canResume = !active && !!status?.canResume && state !== 'device-lost';
+  const [confirming, setConfirming] = useState(false);
+  const start = () => (checkpoints > 0 ? setConfirming(true) : onStart());
   return (
     <>
       <div className="row run-controls">
-        {!active && (
-          <button type="button" className="primary" disabled={!ready || busy} onClick={onStart}>
-            {hasRun ? 'Start a new run' : 'Start training'}
+        {canResume && (
+          <button type="button" className="primary" disabled={!ready || busy} onClick={onResume}>
+            Resume
+          </button>
+        )}
+        {!active && !confirming && (
+          <button type="button" className={canResume ? undefined : 'primary'} disabled={!ready || busy} onClick={start}>
+            {hasRun ? 'Start a new run…' : 'Start training'}
           </button>
         )}
         {state === 'running' && (
           <button type="button" disabled={busy} onClick={onPause}>
             Pause
-          </button>
-        )}
-        {!active && status?.canResume && state !== 'device-lost' && (
-          <button type="button" disabled={!ready || busy} onClick={onResume}>
-            Resume
           </button>
         )}
         {state === 'device-lost' && (
@@ -66,11 +74,35 @@ export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResu
           </button>
         )}
       </div>
-      {hasRun && !active && <p className="muted small">A new run replaces this model&rsquo;s saved checkpoints.</p>}
+      {confirming && !active && (
+        <div role="group" aria-labelledby="new-run-question" className="confirm-box">
+          <p id="new-run-question">
+            A new run replaces this model&rsquo;s {checkpoints} saved checkpoint{checkpoints === 1 ? '' : 's'}
+            {paused ? ` and the paused run at step ${status?.step ?? 0} of ${total}` : ''}. Start a new run?
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              className="danger"
+              autoFocus
+              onClick={() => {
+                setConfirming(false);
+                onStart();
+              }}
+            >
+              Replace them and start
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
       <p role="status" className="run-state">
-        <strong>{STATE_TEXT[state]}</strong>
+        <strong>{paused ? 'Paused' : STATE_TEXT[state]}</strong>
         {total > 0 && ` · step ${step} of ${total}`}
         {active && latest && ` · ${latest.seconds.toFixed(1)} s per step · about ${formatSeconds(latest.etaSeconds)} left`}
+        {paused && state === 'idle' && ' · saved in this browser; Resume continues it'}
       </p>
       {total > 0 && <progress className="replay-progress" max={total} value={step} aria-label="Training progress" />}
       {status?.message && (
