@@ -1,9 +1,12 @@
 // Memory-R1's LoCoMo training tasks on the local engine, as the CLI and the Train page both build them:
-// the training tuples come from running our own pipeline with the base model over the training
-// conversations (conv-26), kept by what built them (tuples.ts's TupleCache); the manager's reward asks
-// the same base model (adapter off: the frozen answer agent) the questions linked to each turn.
+// the training tuples come from running our own pipeline over the training conversations (conv-26) with a
+// bank builder — the base model itself by default, or, as the paper does, a separate (stronger) model —
+// and the answer tuples optionally over banks kept by a trained manager adapter (Algorithm 2); they are
+// kept by what built them (tuples.ts's TupleCache). The manager's reward asks the base model (adapter
+// off: the frozen answer agent) the questions linked to each turn. An embedder makes the tuples' and the
+// reward's retrieval hybrid.
 import type { ChatModel } from '../llm/chat-model';
-import { LocalChatModel, type LocalEngine } from '../llm/local';
+import { LocalChatModel, type LocalEmbedder, type LocalEngine } from '../llm/local';
 import type { TaskExample, TrainingTask } from '../train/task';
 import type { LocomoConversation } from './locomo';
 import { managerReward } from './rewards';
@@ -22,14 +25,29 @@ export interface TupleSettings {
   turns?: number | undefined;
   /** Cap on the base model's replies while building tuples and scoring the manager. */
   maxNewTokens?: number | undefined;
+  /** Builds the answer tuples' banks (e.g. the base model with a trained manager adapter); default: the bank builder. */
+  answerBankModel?: ChatModel | undefined;
+  /** Embeds memories and questions in the tuples' banks and the manager's reward (hybrid retrieval). */
+  embedding?: LocalEmbedder | undefined;
 }
 
-/** What the tuples of a model depend on: the model, the split and the limits. */
-export function tupleIdentity(model: string, settings: TupleSettings): RunIdentity {
-  return { model, split: 'train', turns: settings.turns ?? null, maxNewTokens: settings.maxNewTokens ?? null };
+/** What the tuples of a model depend on: the model, the split, the limits, the answer banks' manager and the embedder. */
+export function tupleIdentity(model: string, settings: TupleSettings & { embeddingId?: string }): RunIdentity {
+  return {
+    model,
+    split: 'train',
+    turns: settings.turns ?? null,
+    maxNewTokens: settings.maxNewTokens ?? null,
+    // Only when set, so tuples kept before these options existed stay valid.
+    ...(settings.answerBankModel ? { answerBank: settings.answerBankModel.id } : {}),
+    ...(settings.embedding ? { embedding: settings.embeddingId ?? 'yes' } : {}),
+  };
 }
 
-/** The kept tuples of `identity`, or builds them with the base model over `conversations` and keeps them. */
+/**
+ * The kept tuples of `identity`, or builds them over `conversations` and keeps them; the bank builder is
+ * the engine's base model, or `bankModel` (a separate model, as the paper builds its banks) when given.
+ */
 export function tuplesOnEngine(
   engine: LocalEngine,
   conversations: readonly LocomoConversation[],
@@ -37,8 +55,9 @@ export function tuplesOnEngine(
   settings: TupleSettings,
   cache: TupleCache,
   onProgress?: (progress: TupleProgress) => void,
+  bankModel?: ChatModel,
 ): Promise<{ tuples: TrainingTuples; cached: boolean }> {
-  return tuplesOnModel(new LocalChatModel(engine), conversations, identity, settings, cache, onProgress);
+  return tuplesOnModel(bankModel ?? new LocalChatModel(engine), conversations, identity, settings, cache, onProgress);
 }
 
 /** As tuplesOnEngine, with any ChatModel building them (e.g. a model server). */
@@ -51,16 +70,25 @@ export function tuplesOnModel(
   onProgress?: (progress: TupleProgress) => void,
 ): Promise<{ tuples: TrainingTuples; cached: boolean }> {
   const cap = { max_tokens: settings.maxNewTokens ?? 0 };
+  const embedding = settings.embedding;
   return loadOrBuildTuples(cache, identity, () =>
     buildTrainingTuples({
       conversations,
       model,
       identity,
+      ...(settings.answerBankModel ? { answerBankModel: settings.answerBankModel } : {}),
+      ...(embedding ? { embedder: { embed: (texts: string[]) => sequentially(texts, (t) => embedding.embed(t)) } } : {}),
       ...(settings.turns ? { limits: { turns: settings.turns } } : {}),
       ...(settings.maxNewTokens ? { sampling: { extract: cap, manage: cap } } : {}),
       ...(onProgress ? { onProgress } : {}),
     }),
   );
+}
+
+async function sequentially<T, U>(items: readonly T[], f: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const item of items) out.push(await f(item));
+  return out;
 }
 
 /** The task on this engine from built tuples (refused when there are none for it, saying why). */
@@ -75,5 +103,6 @@ export function locomoTrainingTask(name: LocomoTaskName, engine: LocalEngine, tu
   const format = (messages: Parameters<LocalEngine['tokenizer']['applyChatTemplate']>[0]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
   if (name === 'locomo-answer') return locomoAnswerTask(tuples.answer, format);
   const cap = settings.maxNewTokens ? { sampling: { temperature: 0, top_p: 1, max_tokens: settings.maxNewTokens } } : {};
-  return locomoManagerTask(tuples.manager, format, managerReward(new LocalChatModel(engine), cap));
+  const frozen = new LocalChatModel(engine, settings.embedding ? { embedding: settings.embedding } : {});
+  return locomoManagerTask(tuples.manager, format, managerReward(frozen, cap));
 }

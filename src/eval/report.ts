@@ -14,6 +14,8 @@ export interface MetricMeans {
   judge: number | null;
   em: number;
   locomo_f1: number;
+  /** Mean evidence recall@60 in percent over the questions with evidence; null when none has it. */
+  recall: number | null;
   /** Mean milliseconds and tokens per question (retrieval + answer). */
   ms: number;
   tokens: number;
@@ -28,6 +30,11 @@ export interface EvalSummary {
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 const percent = (values: number[]) => Math.round(mean(values) * 10000) / 100;
 
+function recallPercent(results: readonly QuestionResult[]): number | null {
+  const values = results.flatMap((r) => (r.evidenceRecall === undefined ? [] : [r.evidenceRecall]));
+  return values.length ? percent(values) : null;
+}
+
 function means(results: readonly QuestionResult[]): MetricMeans {
   const judged = results.length > 0 && results.every((r) => r.judge !== undefined);
   return {
@@ -37,6 +44,7 @@ function means(results: readonly QuestionResult[]): MetricMeans {
     judge: judged ? percent(results.map((r) => r.judge ?? 0)) : null,
     em: percent(results.map((r) => r.em)),
     locomo_f1: percent(results.map((r) => r.locomo_f1)),
+    recall: recallPercent(results),
     ms: Math.round(mean(results.map((r) => r.ms))),
     tokens: Math.round(mean(results.map((r) => r.tokens.prompt + r.tokens.completion))),
   };
@@ -77,6 +85,8 @@ export interface EvalReport {
   /** Ours first, then the published rows. */
   rows: TableRow[];
   ours: EvalSummary;
+  /** Who judged this run (absent: no judge named). */
+  judge?: { name: string; local: boolean };
   notes: string[];
 }
 
@@ -105,6 +115,8 @@ export interface ReportOptions {
   backbone?: string;
   split: string;
   published?: readonly PublishedRow[];
+  /** Who judged this run's answers (the J column), e.g. a local model's folder; `local` when it ran here. */
+  judge?: { name: string; local: boolean };
 }
 
 export function buildReport(results: readonly QuestionResult[], options: ReportOptions): EvalReport {
@@ -115,6 +127,10 @@ export function buildReport(results: readonly QuestionResult[], options: ReportO
     `Published rows are Memory-R1's Table 1, on the test split (1307 questions); this run: ${options.split} split, ${ours.overall.count} questions. Compare like with like.`,
   ];
   if (ours.overall.count > 0 && ours.overall.judge === null) notes.push('No judge ran on every question: J is left blank for this run.');
+  else if (options.judge?.local) {
+    notes.push(`${LOCAL_JUDGE_MARK} This run's J is from a local judge (${options.judge.name}), not the paper's judge model: compare its J with the published rows' only loosely.`);
+  } else if (options.judge) notes.push(`This run's J is from ${options.judge.name}.`);
+  if (ours.overall.recall !== null) notes.push('Evidence recall@60: the share of a question\'s evidence turns that some retrieved memory (30 per speaker) came from; it measures the bank and retrieval apart from the answer.');
   return {
     title: 'LoCoMo evaluation (Memory-R1 layout)',
     split: options.split,
@@ -122,9 +138,13 @@ export function buildReport(results: readonly QuestionResult[], options: ReportO
     columns: TABLE_COLUMNS,
     rows: [ourRow(options.method, options.backbone ?? null, ours), ...(options.published ?? PUBLISHED_ROWS).map(publishedRow)],
     ours,
+    ...(options.judge ? { judge: options.judge } : {}),
     notes,
   };
 }
+
+/** Marks J values that come from a local judge. */
+export const LOCAL_JUDGE_MARK = '†';
 
 const COLUMN_TITLES: Record<TableColumn, string> = {
   'single-hop': 'Single Hop',
@@ -141,8 +161,9 @@ const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
 export function reportMarkdown(report: EvalReport): string {
   const header = ['Backbone', 'Method', ...report.columns.flatMap((c) => [`${COLUMN_TITLES[c]} F1`, 'B1', 'J'])];
   const align = ['---', '---', ...report.columns.flatMap(() => ['---:', '---:', '---:'])];
+  const localJ = (row: TableRow, value: number | null) => (row.source === 'this run' && report.judge?.local && value !== null ? `${number(value)}${LOCAL_JUDGE_MARK}` : number(value));
   const rows = report.rows.map((row) =>
-    line([row.backbone ?? '', row.source === 'this run' ? `**${row.method}**` : row.method, ...report.columns.flatMap((c) => [number(row.values[c].f1), number(row.values[c].b1), number(row.values[c].j)])]),
+    line([row.backbone ?? '', row.source === 'this run' ? `**${row.method}**` : row.method, ...report.columns.flatMap((c) => [number(row.values[c].f1), number(row.values[c].b1), localJ(row, row.values[c].j)])]),
   );
   const categories = EVALUATED_CATEGORIES;
   const extra = [
@@ -156,6 +177,7 @@ export function reportMarkdown(report: EvalReport): string {
         ['BLEU-1', (m: MetricMeans) => m.bleu1.toFixed(2)],
         ['judge', (m: MetricMeans) => number(m.judge)],
         ['LoCoMo F1', (m: MetricMeans) => m.locomo_f1.toFixed(2)],
+        ['evidence recall@60', (m: MetricMeans) => number(m.recall)],
         ['ms / question', (m: MetricMeans) => String(m.ms)],
         ['tokens / question', (m: MetricMeans) => String(m.tokens)],
       ] as const

@@ -25,6 +25,7 @@ const ResultSchema = z.object({
   judge: z.number().optional(),
   usedMemories: z.array(z.string()),
   retrieved: z.number(),
+  evidenceRecall: z.number().optional(),
   ms: z.number(),
   tokens: z.object({ prompt: z.number(), completion: z.number() }),
 });
@@ -37,6 +38,7 @@ const CheckpointSchema = z.object({
   turnsDone: z.number().int().nonnegative(),
   turnsTotal: z.number().int().nonnegative(),
   memories: z.array(StoredMemorySchema),
+  provenance: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 async function readIfExists(path: string): Promise<string | undefined> {

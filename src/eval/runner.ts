@@ -1,16 +1,18 @@
 // The LoCoMo evaluation, as Memory-R1 runs it: each conversation's turns are replayed through the agents
 // into one bank per conversation (both speakers' memories, tagged by speaker, so a question retrieves 30
 // per speaker), then every question of categories 1-4 is answered from that bank and scored.
+// Each question's evidence recall@60 (./recall) is recorded beside its scores.
 // Resumable: results and bank checkpoints go through an EvalStore (files in Node, ./runner-store.node;
 // IndexedDB later in the app), so a rerun skips answered questions and never re-ingests a finished bank.
-import { MemoryPipeline, type PipelineOptions } from '../agents';
+import { MemoryPipeline, retrieveForQuestion, type PipelineOptions } from '../agents';
 import { embedderOf, type ChatModel } from '../llm/chat-model';
-import { InMemoryBank } from '../memory';
+import { InMemoryBank, type Embedder } from '../memory';
 import { loadMemories, restoreBank, storeMemories, type StoredMemory } from './bank-snapshot';
 import { judgeAnswer, type JudgeChatModel } from './judge';
 import type { Category, LocomoConversation } from './locomo';
 import { scoreAnswer } from './metrics';
-import { conversationTurns, evaluatedQuestions, type IndexedQA } from './turns';
+import { evidenceRecall, Provenance } from './recall';
+import { conversationTurns, evaluatedQuestions, turnId, type IndexedQA } from './turns';
 
 export interface QuestionResult {
   sampleId: string;
@@ -29,6 +31,8 @@ export interface QuestionResult {
   usedMemories: string[];
   /** Memories retrieved and shown (60 for two speakers with enough memories). */
   retrieved: number;
+  /** Fraction of the evidence turns some retrieved memory came from (recall@60); absent without evidence. */
+  evidenceRecall?: number;
   /** Time to retrieve and answer (not the judge). */
   ms: number;
   tokens: { prompt: number; completion: number };
@@ -44,6 +48,8 @@ export interface BankCheckpoint {
   turnsDone: number;
   turnsTotal: number;
   memories: StoredMemory[];
+  /** Which turns each memory came from (./recall), for evidence recall. */
+  provenance?: Record<string, string[]>;
 }
 
 /** Where a run keeps its progress. Appends must be durable before they resolve. */
@@ -102,6 +108,8 @@ export interface EvalOptions {
   model: ChatModel;
   /** The answer agent (default `model`). */
   answerModel?: ChatModel;
+  /** Embeds memories and questions (default: `model`'s embeddings, if it has any): hybrid retrieval. */
+  embedder?: Embedder;
   judge?: JudgeChatModel;
   store: EvalStore;
   /** Identifies the run: must equal the store's if it has one. Include whatever changes banks or answers. */
@@ -200,7 +208,8 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
   for (const plan of plans) {
     if (plan.pending.length === 0) continue;
     const { conversation } = plan;
-    const embedder = embedderOf(options.model);
+    const embedder = options.embedder ?? embedderOf(options.model);
+    const provenance = new Provenance(plan.checkpoint?.provenance);
     const bank: InMemoryBank = plan.checkpoint
       ? restoreBank(conversation.sampleId, loadMemories(plan.checkpoint.memories, `bank cache ${plan.cacheKey}`), embedder)
       : new InMemoryBank(conversation.sampleId, [], embedder);
@@ -209,12 +218,13 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
     const turns = conversationTurns(conversation, limits.turns);
     const every = Math.max(1, options.checkpointEvery ?? 10);
     const save = async (turnsDone: number) =>
-      store.saveBank({ key: plan.cacheKey, sampleId: conversation.sampleId, turnsDone, turnsTotal: turns.length, memories: storeMemories(await bank.list()) });
+      store.saveBank({ key: plan.cacheKey, sampleId: conversation.sampleId, turnsDone, turnsTotal: turns.length, memories: storeMemories(await bank.list()), provenance: provenance.toJSON() });
     const start = Math.min(plan.checkpoint?.turnsDone ?? 0, turns.length);
     for (let i = start; i < turns.length; i++) {
       signal?.throwIfAborted();
       const began = now();
-      await pipeline.ingest(turns[i]!, signal ? { signal } : {});
+      const report = await pipeline.ingest(turns[i]!, signal ? { signal } : {});
+      provenance.record(turns[i]!.id, report.applied);
       eta.addTurn(now() - began);
       ingestedTurns++;
       turnsLeft--;
@@ -229,6 +239,9 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
       const asked = await pipeline.ask(qa.question, signal ? { signal } : {});
       const ms = now() - began;
       eta.addQuestion(ms);
+      // The same retrieval the answer agent saw (deterministic), measured apart from the answer.
+      const retrieved = (await retrieveForQuestion(bank, qa.question)).flatMap((group) => group.memories);
+      const recall = evidenceRecall(qa.evidence.map((diaId) => turnId(conversation.sampleId, diaId)), retrieved, provenance);
       const result: QuestionResult = {
         sampleId: conversation.sampleId,
         qaIndex: qa.qaIndex,
@@ -239,6 +252,7 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
         ...scoreAnswer(asked.answer, qa.answer, qa.category),
         usedMemories: asked.usedMemories.map((m) => m.text),
         retrieved: asked.retrieved,
+        ...(recall !== undefined ? { evidenceRecall: recall } : {}),
         ms: Math.round(ms),
         tokens: { prompt: asked.usage.promptTokens, completion: asked.usage.completionTokens },
       };

@@ -9,6 +9,11 @@ import { echoAgents } from './test-helpers';
 import { buildTrainingTuples, loadOrBuildTuples } from './tuples';
 import { FileTupleCache } from './tuples.node.js';
 import { loadMemories } from './bank-snapshot';
+import { generateLocomoText } from './generate';
+import { generatedBankModel } from './generated-oracle';
+import { parseLocomo } from './locomo';
+import { ScriptedChatModel } from '../llm/scripted';
+import { agentOf } from './script-model';
 
 let train: LocomoConversation[];
 beforeAll(async () => {
@@ -73,4 +78,25 @@ describe('buildTrainingTuples (conv-26, first 40 turns)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('measures evidence recall@60, and builds the answer tuples over the banks of the chosen manager', async () => {
+    const generated = conversationsOf(parseLocomo(generateLocomoText({ conversations: 1, seed: 3 })), 'train');
+    const oracle = generatedBankModel();
+    const tuples = await buildTrainingTuples({ conversations: generated, model: oracle, identity: { model: 'oracle' } });
+    expect(tuples.manager.length).toBeGreaterThan(10);
+    expect(tuples.answer).toHaveLength(generated[0]!.qa.length);
+    // The scripted bank builder stores every fact and merges changes into the memory they change: every
+    // evidence turn is behind a retrieved memory (a small bank fits in 30 per speaker).
+    for (const t of tuples.answer) expect(t.evidenceRecall, t.question).toBe(1);
+    expect(tuples.recall).toEqual({ at: 60, mean: 1 });
+    // A manager that keeps nothing: the manager tuples still come from the bank builder, the answer
+    // tuples from the empty banks it kept.
+    const keepsNothing = new ScriptedChatModel((request) => (agentOf(request) === 'manage' ? '{"memory": []}' : oracle.chat(request).then((r) => r.text)));
+    const algorithm2 = await buildTrainingTuples({ conversations: generated, model: oracle, answerBankModel: keepsNothing, identity: { model: 'oracle' } });
+    const gist = (t: (typeof tuples.manager)[number]) => [t.turn.id, t.facts, t.memories.map((m) => m.text)];
+    expect(algorithm2.manager.map(gist)).toEqual(tuples.manager.map(gist));
+    expect(algorithm2.answer.every((t) => t.groups.every((g) => g.memories.length === 0) && t.evidenceRecall === 0)).toBe(true);
+    expect(algorithm2.recall.mean).toBe(0);
+  });
 });
+

@@ -3,17 +3,21 @@
 //   turn, the memories the manager is shown, its exact prompt, and the questions whose evidence includes
 //   the turn (what its reward asks the frozen answer agent);
 // - answer tuples: a question, the memories retrieved for it (30 per speaker) from the finished bank, the
-//   exact prompt, and the gold answer.
+//   exact prompt, the gold answer, and how much of its evidence the retrieved memories cover (recall@60).
+// As in the paper, the bank can be built by a model other than the policy being trained (`model`: a
+// stronger bank builder), and the answer agent's banks by a chosen (trained) Memory Manager
+// (`answerBankModel`, Algorithm 2); `embedder` makes retrieval hybrid (BM25 + embeddings).
 // Pure JSON-able data: cached as a file in Node (./tuples.node) and in IndexedDB in the app.
 import { answerPrompt, buildManagerMessages, MemoryPipeline, retrieveForQuestion, viewMemories, type PipelineOptions } from '../agents';
 import { embedderOf, type ChatMessage, type ChatModel } from '../llm/chat-model';
-import { InMemoryBank } from '../memory';
+import { InMemoryBank, type Embedder } from '../memory';
 import { storeMemories, type StoredMemory } from './bank-snapshot';
 import type { Category, LocomoConversation } from './locomo';
+import { evidenceRecall, meanRecall, Provenance, RECALL_AT } from './recall';
 import type { RunIdentity } from './runner';
-import { conversationTurns, evaluatedQuestions, type ConversationTurn } from './turns';
+import { conversationTurns, evaluatedQuestions, turnId, type ConversationTurn } from './turns';
 
-export const TUPLES_VERSION = 1;
+export const TUPLES_VERSION = 2;
 
 export interface LinkedQuestion {
   qaIndex: number;
@@ -44,6 +48,10 @@ export interface AnswerTuple {
   /** The retrieved memories per speaker, in the order shown. */
   groups: { speaker: string; memories: StoredMemory[] }[];
   prompt: ChatMessage[];
+  /** The question's evidence as turn ids (`sampleId:diaId`). */
+  evidence: string[];
+  /** Fraction of the evidence turns some retrieved memory came from (./recall); absent without evidence. */
+  evidenceRecall?: number;
 }
 
 export interface TrainingTuples {
@@ -54,6 +62,8 @@ export interface TrainingTuples {
   answer: AnswerTuple[];
   /** Linked turns the extractor found no facts in (the manager is not called there, so no tuple). */
   linkedTurnsWithoutFacts: number;
+  /** Mean evidence recall of the answer tuples' retrieved memories (0-1; null when no question has evidence). */
+  recall: { at: typeof RECALL_AT; mean: number | null };
 }
 
 export type TupleProgress = { sampleId: string; turn: number; turns: number };
@@ -76,8 +86,12 @@ export async function loadOrBuildTuples(cache: TupleCache, identity: RunIdentity
 
 export interface TupleOptions {
   conversations: readonly LocomoConversation[];
-  /** Runs extraction and management while the bank is built. */
+  /** Runs extraction and management while the bank is built (the bank builder: any model, not only the policy). */
   model: ChatModel;
+  /** Builds the banks the answer tuples retrieve from (e.g. the base model with a trained manager adapter); default `model`. */
+  answerBankModel?: ChatModel;
+  /** Embeds memories and questions (default: `model`'s embeddings, if it has any). */
+  embedder?: Embedder;
   identity: RunIdentity;
   limits?: { conversations?: number; turns?: number; questions?: number };
   /** Sampling of extraction and management while the bank is built (default: the agents' own). */
@@ -86,9 +100,34 @@ export interface TupleOptions {
   signal?: AbortSignal;
 }
 
+/** Replays `turns` into a new bank through the pipeline; `onTurn` sees each turn's report. */
+async function replay(
+  sampleId: string,
+  turns: readonly ConversationTurn[],
+  model: ChatModel,
+  options: TupleOptions,
+  onTurn?: (turn: ConversationTurn, bank: InMemoryBank, ingest: () => ReturnType<MemoryPipeline['ingest']>) => Promise<void>,
+): Promise<{ bank: InMemoryBank; provenance: Provenance }> {
+  const bank = new InMemoryBank(sampleId, [], options.embedder ?? embedderOf(model));
+  const pipeline = new MemoryPipeline({ model, bank, ...(options.sampling ? { sampling: options.sampling } : {}) });
+  const provenance = new Provenance();
+  for (const turn of turns) {
+    options.signal?.throwIfAborted();
+    const ingest = async () => {
+      const report = await pipeline.ingest(turn, options.signal ? { signal: options.signal } : {});
+      provenance.record(turn.id, report.applied);
+      options.onProgress?.({ sampleId, turn: turn.index + 1, turns: turns.length });
+      return report;
+    };
+    if (onTurn) await onTurn(turn, bank, ingest);
+    else await ingest();
+  }
+  return { bank, provenance };
+}
+
 export async function buildTrainingTuples(options: TupleOptions): Promise<TrainingTuples> {
   const limits = options.limits ?? {};
-  const out: TrainingTuples = { version: TUPLES_VERSION, identity: options.identity, manager: [], answer: [], linkedTurnsWithoutFacts: 0 };
+  const out: TrainingTuples = { version: TUPLES_VERSION, identity: options.identity, manager: [], answer: [], linkedTurnsWithoutFacts: 0, recall: { at: RECALL_AT, mean: null } };
   for (const conversation of options.conversations.slice(0, limits.conversations)) {
     const questions = evaluatedQuestions(conversation, limits.questions);
     const linked = new Map<string, LinkedQuestion[]>();
@@ -99,19 +138,15 @@ export async function buildTrainingTuples(options: TupleOptions): Promise<Traini
         linked.set(diaId, list);
       }
     }
-    const bank = new InMemoryBank(conversation.sampleId, [], embedderOf(options.model));
-    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.sampling ? { sampling: options.sampling } : {}) });
     const turns = conversationTurns(conversation, limits.turns);
-    for (const turn of turns) {
-      options.signal?.throwIfAborted();
+    const built = await replay(conversation.sampleId, turns, options.model, options, async (turn, bank, ingest) => {
       const linkedQuestions = linked.get(turn.diaId);
       const before = linkedQuestions ? await bank.list() : [];
-      const report = await pipeline.ingest(turn, options.signal ? { signal: options.signal } : {});
-      options.onProgress?.({ sampleId: conversation.sampleId, turn: turn.index + 1, turns: turns.length });
-      if (!linkedQuestions) continue;
+      const report = await ingest();
+      if (!linkedQuestions) return;
       if (report.facts.length === 0) {
         out.linkedTurnsWithoutFacts++;
-        continue;
+        return;
       }
       const prompt = buildManagerMessages({
         facts: report.facts,
@@ -128,9 +163,13 @@ export async function buildTrainingTuples(options: TupleOptions): Promise<Traini
         prompt,
         questions: linkedQuestions,
       });
-    }
+    });
+    // Algorithm 2: the answer agent learns over banks kept by the chosen manager.
+    const answerBank = options.answerBankModel && options.answerBankModel !== options.model ? await replay(conversation.sampleId, turns, options.answerBankModel, options) : built;
     for (const qa of questions) {
-      const groups = await retrieveForQuestion(bank, qa.question);
+      const groups = await retrieveForQuestion(answerBank.bank, qa.question);
+      const evidence = qa.evidence.map((diaId) => turnId(conversation.sampleId, diaId));
+      const recall = evidenceRecall(evidence, groups.flatMap((g) => g.memories), answerBank.provenance);
       out.answer.push({
         sampleId: conversation.sampleId,
         qaIndex: qa.qaIndex,
@@ -139,8 +178,11 @@ export async function buildTrainingTuples(options: TupleOptions): Promise<Traini
         category: qa.category,
         groups: groups.map((group) => ({ speaker: group.speaker, memories: storeMemories(group.memories) })),
         prompt: answerPrompt(qa.question, groups).messages,
+        evidence,
+        ...(recall !== undefined ? { evidenceRecall: recall } : {}),
       });
     }
   }
+  out.recall.mean = meanRecall(out.answer.map((t) => t.evidenceRecall));
   return out;
 }

@@ -26,6 +26,8 @@ interface OpenedModels {
   model: ChatModel;
   answerModel?: ChatModel;
   judge?: JudgeChatModel;
+  /** The judge, for the report's J label. */
+  judgeLabel?: { name: string; local: boolean };
   /** What the run depends on, for resuming only the same set-up. */
   identity: RunIdentity;
   /** What builds banks: the bank cache key. */
@@ -67,23 +69,27 @@ async function openEngine(gpu: GpuContext, dir: string, adapters: Record<string,
  * Our WebGPU engine: `model` (HF or MLC folder) with `managerAdapter` for extraction and the Memory
  * Manager and `adapter` for the Answer Agent (the same weights, two LoRAs), and `judge` as a second model.
  */
-async function openLocal(values: { model: string; adapter?: string; managerAdapter?: string; judge?: string }): Promise<OpenedModels> {
+async function openLocal(values: { model: string; adapter?: string; managerAdapter?: string; judge?: string; embed?: string }): Promise<OpenedModels> {
   const gpu = await requestNodeGpuContext();
   const engine = await openEngine(gpu, values.model, { manager: values.managerAdapter, answer: values.adapter });
   const judgeEngine = values.judge ? await openEngine(gpu, values.judge, {}) : undefined;
+  // --embed naming the chat model's own folder embeds with its hidden states (adapters off): no second copy.
+  const embedEngine = values.embed === undefined ? undefined : values.embed === values.model ? engine : await openEngine(gpu, values.embed, {});
   const adapterId = async (dir: string | undefined) => (dir ? digest(await readFile(resolve(dir, 'adapter_model.safetensors')).then((b) => b.toString('base64'))) : null);
   const [answerId, managerId] = await Promise.all([adapterId(values.adapter), adapterId(values.managerAdapter)]);
   const modelId = `local:${values.model}`;
   return {
-    model: new LocalChatModel(engine, values.managerAdapter ? { adapter: 'manager' } : {}),
+    // The bank embeds with the extraction/manager model's embedder (the runner's default).
+    model: new LocalChatModel(engine, { ...(values.managerAdapter ? { adapter: 'manager' } : {}), ...(embedEngine ? { embedding: embedEngine } : {}) }),
     answerModel: new LocalChatModel(engine, values.adapter ? { adapter: 'answer' } : {}),
-    ...(judgeEngine ? { judge: new LocalChatModel(judgeEngine) } : {}),
-    identity: { model: modelId, adapter: answerId, managerAdapter: managerId, judge: values.judge ?? null },
-    bankKey: `${modelId}|${managerId ?? 'base'}`,
+    ...(judgeEngine ? { judge: new LocalChatModel(judgeEngine), judgeLabel: { name: values.judge!, local: true } } : {}),
+    identity: { model: modelId, adapter: answerId, managerAdapter: managerId, judge: values.judge ?? null, embed: values.embed ?? null },
+    bankKey: `${modelId}|${managerId ?? 'base'}|embed=${values.embed ?? 'none'}`,
     label: `${values.model}${values.adapter ? ` + ${values.adapter}` : ''}`,
     close: () => {
       engine.dispose();
       judgeEngine?.dispose();
+      if (embedEngine !== engine) embedEngine?.dispose();
       gpu.device.destroy();
     },
   };
@@ -122,13 +128,14 @@ export const evaluate: Command = {
   usage: `usage: memory-r1 eval --data FILE --split train|validation|test --out FILE
                      (--model DIR [--adapter DIR] [--manager-adapter DIR] [--judge DIR] | --script FILE
                       | --endpoint URL --endpoint-model NAME [--answer-endpoint-model NAME] [--judge-endpoint-model NAME])
-                     [--conversations N] [--questions N] [--turns N] [--max-new-tokens N] [--json]
+                     [--embed DIR] [--conversations N] [--questions N] [--turns N] [--max-new-tokens N] [--json]
 
 For each conversation of the split (Memory-R1's: train conv-26, validation conv-30, test the other 8),
 replays its turns through fact extraction and the Memory Manager into one memory bank (both speakers,
 tagged by speaker), then answers every question of categories 1-4 with the Answer Agent (30 memories
-per speaker) and scores it: F1 and BLEU-1 as Memory-R1 / Mem0 report them, exact match, LoCoMo's F1, and
-LLM-as-a-Judge when a judge is given.
+per speaker) and scores it: F1 and BLEU-1 as Memory-R1 / Mem0 report them, exact match, LoCoMo's F1,
+evidence recall@60 (the share of a question's evidence turns behind its retrieved memories), and
+LLM-as-a-Judge when a judge is given (marked in the table as a local judge).
 
   --data FILE             the LoCoMo JSON file (e.g. ../shared/data/locomo10.json)
   --split NAME            train, validation or test
@@ -136,6 +143,9 @@ LLM-as-a-Judge when a judge is given.
   --manager-adapter DIR   LoRA adapter for extraction and the Memory Manager
   --adapter DIR           LoRA adapter for the Answer Agent
   --judge DIR             a model to judge answers (LLM-as-a-Judge, the J column)
+  --embed DIR             embed memories and questions with this model (Qwen2 / Llama folder; mean-pooled
+                          hidden states): retrieval is hybrid, BM25 + embeddings, as in Mem0 and the paper.
+                          The --model folder itself uses the chat model's own hidden states. Default: BM25 only
   --script FILE           instead of a model: scripted replies per agent, for smoke tests
                           {"extract": [...], "manage": [...], "answer": [...], "judge": [...]}
   --answer-endpoint-model NAME  with --endpoint: the Answer Agent's model (e.g. an adapter's served name)
@@ -163,6 +173,7 @@ ${ENDPOINT_USAGE}`,
       adapter: { type: 'string' },
       'manager-adapter': { type: 'string' },
       judge: { type: 'string' },
+      embed: { type: 'string' },
       script: { type: 'string' },
       out: { type: 'string' },
       conversations: { type: 'string' },
@@ -189,12 +200,12 @@ ${ENDPOINT_USAGE}`,
     if (sources > 1) throw new UsageError('give one of --model, --endpoint or --script');
     if (sources === 0) throw new UsageError('missing --model or --endpoint (or --script for a scripted smoke test)');
     if (values.endpoint !== undefined) {
-      for (const flag of ['adapter', 'manager-adapter', 'judge'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (on a model server, name models with --answer-endpoint-model / --judge-endpoint-model)`);
+      for (const flag of ['adapter', 'manager-adapter', 'judge', 'embed'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (on a model server, name models with --answer-endpoint-model / --judge-endpoint-model)`);
     } else {
       for (const flag of ['answer-endpoint-model', 'judge-endpoint-model', 'judge-endpoint'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --endpoint`);
     }
     if (values.script !== undefined) {
-      for (const flag of ['adapter', 'manager-adapter', 'judge'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (a script has no adapters; put judge replies in the script)`);
+      for (const flag of ['adapter', 'manager-adapter', 'judge', 'embed'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (a script has no adapters; put judge replies in the script)`);
     }
 
     const conversations = conversationsOf(await readLocomoFile(dataPath), split as Split);
@@ -208,6 +219,7 @@ ${ENDPOINT_USAGE}`,
             ...(values.adapter ? { adapter: resolve(values.adapter) } : {}),
             ...(values['manager-adapter'] ? { managerAdapter: resolve(values['manager-adapter']) } : {}),
             ...(values.judge ? { judge: resolve(values.judge) } : {}),
+            ...(values.embed ? { embed: resolve(values.embed) } : {}),
           });
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error('interrupted'));
@@ -231,7 +243,7 @@ ${ENDPOINT_USAGE}`,
         onProgress,
         signal: controller.signal,
       });
-      const report = buildReport(run.results, { method: `ours: ${models.label}`, split });
+      const report = buildReport(run.results, { method: `ours: ${models.label}`, split, ...(models.judgeLabel ? { judge: models.judgeLabel } : {}) });
       const markdown = reportMarkdown(report);
       await writeFile(out, `${JSON.stringify({ split, limits, identity, summary: report.ours, report, results: run.results }, null, 2)}\n`);
       await writeFile(`${out}.md`, markdown);
