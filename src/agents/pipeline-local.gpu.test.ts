@@ -9,7 +9,8 @@ import { InMemoryBank } from '../memory/bank';
 import { Engine } from '../model/engine';
 import { MemorySource } from '../model/source';
 import { makeTinyModel } from '../model/tiny';
-import { MemoryPipeline } from './pipeline';
+import { MemoryPipeline, MemoryQueue } from './pipeline';
+import { seededBank } from './test-helpers';
 
 describe('the pipeline on the local engine (tiny model)', () => {
   let gpu: GpuContext;
@@ -42,5 +43,27 @@ describe('the pipeline on the local engine (tiny model)', () => {
     expect(typeof answer.answer).toBe('string');
     expect(answer.answer.length).toBeGreaterThan(0);
     expect(answer.steps.map((s) => s.step)).toEqual(['retrieve', 'answer']);
+  });
+
+  it('replies to a chat message first, streaming exactly the kept text, then remembers it', async () => {
+    const { bank } = await seededBank([{ text: 'Ana has a cat named Miso', speaker: 'Ana' }]);
+    // Sampled (temperature 1, seeded): greedy decoding of the random model repeats one token.
+    const pipeline = new MemoryPipeline({
+      model: new LocalChatModel(engine),
+      bank,
+      sampling: { reply: { temperature: 1, seed: 7, max_tokens: 24 }, extract: { temperature: 0, max_tokens: 40 }, manage: { temperature: 0, max_tokens: 60 } },
+    });
+    const pieces: string[] = [];
+    const reply = await pipeline.reply('What is my cat called?', { speaker: 'Ana', history: [{ role: 'user', text: 'Hi!' }, { role: 'assistant', text: 'Hello Ana.' }], onToken: (d) => pieces.push(d), date: '8 May 2023' });
+    expect(reply.steps.map((s) => s.step)).toEqual(['retrieve', 'reply']);
+    expect(reply.retrieved).toBe(1);
+    expect(reply.usage.completionTokens).toBeGreaterThan(0);
+    expect(reply.raw.length).toBeGreaterThan(0);
+    expect(pieces.join('')).toBe(reply.text);
+    expect(reply.text).not.toMatch(/memories used/i);
+    expect(reply.stopped).toBe(false);
+    const ingest = await new MemoryQueue().run('conversation', () => pipeline.ingest({ id: 'chat-1', speaker: 'Ana', text: 'What is my cat called?', sessionDate: '8 May 2023' }));
+    expect(ingest.turnId).toBe('chat-1');
+    expect(bank.history.length).toBe(1 + ingest.applied.length + ingest.rejected.length);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildAnswerMessages, buildExtractionMessages, buildManagerMessages, FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../../agents';
+import { buildAnswerMessages, buildExtractionMessages, buildManagerMessages, buildReplyMessages, FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../../agents';
 import { callKind, callSubject, resolveIds, scriptedModel } from './script';
 
 const script = JSON.stringify({
@@ -34,6 +34,26 @@ describe('scripted engine', () => {
     expect(none.text).toBe('{"facts": []}');
     const ops = await model.chat({ messages: buildManagerMessages({ facts: ['User lives in Lisbon'], memories: [{ id: '3', text: 'User lives in Paris' }] }), json_schema: MANAGER_JSON_SCHEMA });
     expect(JSON.parse(ops.text)).toEqual({ memory: [{ id: '3', event: 'DELETE', text: '' }] });
+  });
+
+  it('tells the chat reply from the answer agent, matches its message, and pauses before a kind of call', async () => {
+    const reply = buildReplyMessages({ message: 'Where is Paris?', speaker: 'User', memories: [{ id: '4', text: 'User lives in Paris' }] });
+    expect(callKind({ messages: reply })).toBe('reply');
+    expect(callSubject('reply', reply[1]!.content)).toBe('Where is Paris?');
+    const model = scriptedModel(
+      JSON.stringify({
+        rules: [
+          { call: 'answer', match: 'paris', reply: 'Memories used: none\n**Answer:** wrong agent' },
+          { call: 'reply', match: 'paris', reply: 'In France.\nMemories used: $id(User lives in Paris)' },
+        ],
+        callDelayMs: { reply: 60 },
+      }),
+    );
+    const started = Date.now();
+    expect((await model.chat({ messages: reply })).text).toBe('In France.\nMemories used: 4');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+    expect((await model.chat({ messages: buildReplyMessages({ message: 'hello', speaker: 'User', memories: [] }) })).text).toMatch(/^I have nothing scripted/);
+    expect(() => scriptedModel('{"callDelayMs": {"think": 1}}')).toThrow(/callDelayMs/);
   });
 
   it('refuses a script that does not match the format, naming the field', () => {
