@@ -253,7 +253,7 @@ export class OpenAIChatModel implements ChatModel {
       if (signal?.aborted) throw abortError();
       if (!(error instanceof EndpointError)) throw error;
       if (!error.retryable) throw error;
-      if (tried >= retries) throw new EndpointError(this.endpoint, error.problem, `${stripPrefix(error, this.endpoint)} (gave up after ${tried + 1} tries)`, error.status);
+      if (tried >= retries) throw new EndpointError(this.endpoint, error.problem, `${stripPrefix(error, this.endpoint)} (gave up after ${tried + 1} ${tried === 0 ? 'try' : 'tries'})`, error.status);
       const wait = error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : base * 2 ** tried * (1 + Math.random() * 0.25);
       if (wait > maxWait) throw new EndpointError(this.endpoint, error.problem, `${stripPrefix(error, this.endpoint)}; it asked to wait ${Math.ceil(wait / 1000)} s, longer than ${Math.round(maxWait / 1000)} s: rerun later`, error.status);
       this.options.onRetry?.(error, tried + 1, wait);
