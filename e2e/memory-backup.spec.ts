@@ -77,3 +77,122 @@ test('malformed imports are rejected with a clear message and change nothing', a
   }
   expect(await page.evaluate(() => ({} as Record<string, unknown>).polluted)).toBeUndefined();
 });
+
+test('refusals of crafted files are BackupErrors listing the problem, and change nothing', async ({ harnessPage: page }) => {
+  const backup = await seed(page);
+  const before = await bankState(page);
+  // Built in the page: some of these files are tens of megabytes.
+  const outcomes = await page.evaluate(async (text) => {
+    const valid = JSON.parse(text);
+    const floats = (...values: number[]) => btoa(String.fromCharCode(...new Uint8Array(new Float32Array(values).buffer)));
+    const withEmbedding = (embedding: string) => JSON.stringify({ ...valid, memories: [{ ...valid.memories[0], embedding }, ...valid.memories.slice(1)] });
+    const rejected = (operation: string) => text.replace('"history":[', `"history":[{"seq":999,"bankId":"u","event":"REJECTED","before":null,"after":null,"actor":"manager","at":1,"operation":${operation}},`);
+    const files: Record<string, string> = {
+      'embedding "A"': withEmbedding('A'),
+      'embedding "AAAAA"': withEmbedding('AAAAA'),
+      'embedding "="': withEmbedding('='),
+      'empty embedding': withEmbedding(''),
+      'NaN embedding': withEmbedding(floats(0.5, Number.NaN)),
+      'infinite embedding': withEmbedding(floats(Number.NEGATIVE_INFINITY, 1)),
+      '200,000 levels deep': rejected('['.repeat(200_000) + ']'.repeat(200_000)),
+      'a 50 MB operation': rejected(JSON.stringify('x'.repeat(50 * 1024 * 1024))),
+    };
+    const out: Record<string, string> = {};
+    for (const [name, file] of Object.entries(files)) {
+      for (const mode of ['replace', 'merge'] as const) {
+        try {
+          await window.harness.memory.importBank(window.harness.s, file, { mode });
+          out[`${name} (${mode})`] = 'imported';
+        } catch (e) {
+          out[`${name} (${mode})`] = `${(e as Error).name}: ${(e as Error).message}`;
+        }
+      }
+    }
+    return out;
+  }, backup);
+  const expected: Record<string, RegExp> = {
+    'embedding "A"': /\$\.memories\[0\]\.embedding: not a float32 vector \(1 base64 characters/,
+    'embedding "AAAAA"': /\$\.memories\[0\]\.embedding: not a float32 vector \(5 base64 characters/,
+    'embedding "="': /\$\.memories\[0\]\.embedding: not a float32 vector \(1 base64 characters/,
+    'empty embedding': /\$\.memories\[0\]\.embedding: not a float32 vector \(empty\)/,
+    'NaN embedding': /\$\.memories\[0\]\.embedding: not a float32 vector \(value 1 is NaN/,
+    'infinite embedding': /\$\.memories\[0\]\.embedding: not a float32 vector \(value 0 is -Infinity/,
+    '200,000 levels deep': /\$\.history\[0\]\.operation(\[0\])+: nested deeper than 24 levels/,
+    'a 50 MB operation': /\$\.history\[0\]\.operation: larger than 16000 characters/,
+  };
+  for (const [name, pattern] of Object.entries(expected)) {
+    for (const mode of ['replace', 'merge']) {
+      const outcome = outcomes[`${name} (${mode})`]!;
+      expect(outcome, name).toMatch(/^BackupError: The backup was not imported \(nothing was changed\):/);
+      expect(outcome, name).toMatch(pattern);
+    }
+  }
+  expect(await bankState(page)).toEqual(before);
+});
+
+test('an imported history cannot reach another bank, and undo never changes one', async ({ harnessPage: page }) => {
+  const outcome = await page.evaluate(async () => {
+    const { s: store, memory } = window.harness;
+    const added = await store.apply('victim', [{ event: 'ADD', text: 'Victim keeps this' }], { actor: 'user' });
+    const victim = (await store.list('victim'))[0]!;
+    const victimChanges = () => window.harness.changes.filter((c) => c.bankId === 'victim').length;
+    const announcedBefore = victimChanges();
+    const file = (history: unknown[], memories: unknown[] = []) =>
+      JSON.stringify({ format: 'memory-r1-bank', version: 1, exportedAt: 1, bank: { id: 'u', name: 'u', createdAt: 1 }, memories, history });
+    const { embedding: _e, ...snap } = victim;
+    const mine = { ...snap, bankId: 'u' };
+    // An ADD then DELETE of the victim's id, claimed for bank u: consistent on its own, but the id is the other bank's.
+    const addThenDelete = file([
+      { seq: 1, bankId: 'u', memoryId: victim.id, event: 'ADD', before: null, after: mine, actor: 'user', at: 1 },
+      { seq: 2, bankId: 'u', memoryId: victim.id, event: 'DELETE', before: mine, after: null, actor: 'user', at: 2 },
+    ]);
+    // Snapshots of the victim itself, under bank u's entry.
+    const foreignSnapshot = file([{ seq: 1, bankId: 'u', memoryId: victim.id, event: 'ADD', before: null, after: snap, actor: 'user', at: 1 }], [snap]);
+    const errors: string[] = [];
+    for (const text of [addThenDelete, foreignSnapshot]) {
+      for (const mode of ['replace', 'merge'] as const) {
+        try {
+          await memory.importBank(store, text, { mode });
+          errors.push('imported');
+        } catch (e) {
+          errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+        }
+      }
+    }
+    // History written by other means (an older app, a bug): undo still refuses to touch the victim.
+    const crafted = await store.write('u', async (tx) =>
+      Promise.all([
+        tx.objectStore('history').add({ bankId: 'u', memoryId: victim.id, event: 'ADD', before: null, after: mine, actor: 'user', at: 1 } as never),
+        tx.objectStore('history').add({ bankId: 'u', memoryId: victim.id, event: 'ADD', before: null, after: snap, actor: 'user', at: 1 } as never),
+        tx.objectStore('history').add({ bankId: 'u', memoryId: victim.id, event: 'DELETE', before: mine, after: null, actor: 'user', at: 1 } as never),
+      ]),
+    );
+    const undoErrors: string[] = [];
+    for (const seq of crafted) {
+      try {
+        await store.undo(seq);
+        undoErrors.push('undone');
+      } catch (e) {
+        undoErrors.push((e as Error).message);
+      }
+    }
+    // The victim's own entry still undoes normally.
+    const victimAfter = (await store.list('victim')).map(({ id, bankId, text, version }) => ({ id, bankId, text, version }));
+    return { errors, undoErrors, victimAfter, victimBefore: { id: victim.id, bankId: 'victim', text: victim.text, version: victim.version }, announced: victimChanges() - announcedBefore, uMemories: (await store.list('u')).length, addSeq: added.results[0]!.seq };
+  });
+  expect(outcome.errors[0]).toMatch(/^BackupError: .*\n- \$\.history\[0\]\.memoryId: "m[0-9a-z]+" belongs to bank "victim"$/);
+  expect(outcome.errors[1]).toMatch(/^BackupError: .*\n- \$\.history\[0\]\.memoryId: "m[0-9a-z]+" belongs to bank "victim"$/);
+  for (const error of outcome.errors.slice(2)) {
+    expect(error).toMatch(/^BackupError: /);
+    expect(error).toMatch(/\$\.memories\[0\]\.bankId: "victim" is not the bank's id "u"/);
+    expect(error).toMatch(/\$\.history\[0\]\.after\.bankId: "victim" is not the bank's id "u"/);
+  }
+  expect(outcome.undoErrors).toEqual([
+    expect.stringMatching(/names memory "m[0-9a-z]+", which belongs to another bank; nothing was changed/),
+    expect.stringMatching(/does not describe a memory of bank "u", so it cannot be undone/),
+    expect.stringMatching(/names memory "m[0-9a-z]+", which belongs to another bank; nothing was changed/),
+  ]);
+  expect(outcome.victimAfter).toEqual([outcome.victimBefore]);
+  expect(outcome.announced).toBe(0);
+  expect(outcome.uMemories).toBe(0);
+});

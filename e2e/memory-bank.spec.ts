@@ -70,6 +70,54 @@ test('undo and redo walk a memory back and forth through its history', async ({ 
   expect(states.history).toEqual(['UPDATE:user:undoes', 'UPDATE:user:undoes', 'ADD:user:undoes', 'DELETE:user', 'UPDATE:user', 'ADD:manager']);
 });
 
+test('after undo, redo and an undo of the redo, the original entry reads undone and offers redo', async ({ harnessPage: page }) => {
+  const outcome = await page.evaluate(async () => {
+    const store = window.harness.s;
+    const add = await store.apply('u', [{ event: 'ADD', text: 'Has a cat' }], { actor: 'manager' });
+    const id = add.results[0]!.status === 'applied' ? add.results[0]!.memoryId : '';
+    const update = await store.edit('u', { event: 'UPDATE', id, text: 'Has two cats' });
+    const flags = async () => Object.fromEntries((await store.history('u')).map((h) => [h.seq, h.undoneBy ?? null]));
+    const text = async () => (await store.get(id))?.text;
+    const undo = await store.undo(update.seq);
+    const redo = await store.redo(update.seq);
+    const undoRedo = await store.undo(redo.seq);
+    const afterThree = { flags: await flags(), text: await text() };
+    // What the History panel then offers on the original entry: Redo (it is undone), and it works.
+    await store.redo(update.seq);
+    const afterRedo = { flags: await flags(), text: await text() };
+    await store.undo(update.seq);
+    return { seqs: { add: add.results[0]!.seq, update: update.seq, undo: undo.seq, redo: redo.seq, undoRedo: undoRedo.seq }, afterThree, afterRedo, final: await text() };
+  });
+  const { add, update, undo, redo, undoRedo } = outcome.seqs;
+  expect(outcome.afterThree).toEqual({ flags: { [add]: null, [update]: undo, [undo]: null, [redo]: undoRedo, [undoRedo]: null }, text: 'Has a cat' });
+  expect(outcome.afterRedo.text).toBe('Has two cats');
+  expect(outcome.afterRedo.flags[update]).toBeNull();
+  expect(outcome.final).toBe('Has a cat');
+});
+
+test('the store reads ids as the in-memory bank does, and UPDATE sets the speaker it names', async ({ harnessPage: page }) => {
+  const outcome = await page.evaluate(async () => {
+    const { s: store, memory } = window.harness;
+    const ops = (id: string) => [{ event: 'UPDATE', id: `  ${id} `, text: 'Lives in Porto', speaker: 'Ben' }];
+    const seed = [{ event: 'ADD', text: 'Lives in Lisbon', speaker: 'Ana' }];
+    const stored = await store.apply('u', seed, { actor: 'user' });
+    const inMemory = new memory.InMemoryBank('u');
+    const kept = await inMemory.apply(seed, { actor: 'user' });
+    const idOf = (r: typeof stored) => (r.results[0]!.status === 'applied' ? r.results[0]!.memoryId : '');
+    const a = await store.apply('u', ops(idOf(stored)), { actor: 'user' });
+    const b = await inMemory.apply(ops(idOf(kept)), { actor: 'user' });
+    const pick = (m: { text: string; speaker?: string } | undefined) => m && { text: m.text, speaker: m.speaker };
+    return {
+      statuses: [a.results[0]!.status, b.results[0]!.status],
+      store: pick(await store.get(idOf(stored))),
+      inMemory: pick((await inMemory.list())[0]),
+    };
+  });
+  expect(outcome.statuses).toEqual(['applied', 'applied']);
+  expect(outcome.store).toEqual({ text: 'Lives in Porto', speaker: 'Ben' });
+  expect(outcome.inMemory).toEqual(outcome.store);
+});
+
 test('a write that fails inside a batch (storage full) leaves nothing behind', async ({ harnessPage: page }) => {
   await page.evaluate(() => window.harness.s.apply('u', [{ event: 'ADD', text: 'Keeps this one' }], { actor: 'user' }));
   const before = await page.evaluate(async () => ({ memories: await window.harness.s.list('u'), history: await window.harness.s.history('u') }));
