@@ -1,12 +1,14 @@
 // The trainer datasets and the reward server on tuples built by the real pipeline over LoCoMo's training
 // conversation with scripted agents: the verl Parquet read back by DuckDB column by column, and the
 // server's rewards (over HTTP on 127.0.0.1) equal to rewards.ts's in-process ones.
+import { execFile, execFileSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationsOf } from '../eval/locomo';
 import { readLocomoFile } from '../eval/locomo.node.js';
@@ -20,6 +22,30 @@ import { verlParquet } from './verl-parquet';
 const MARK = 'zebra-crossing';
 /** The frozen answer agent: gives the gold answer exactly when a memory with the mark was retrieved. */
 const frozenAgents = (goldOf: Map<string, string>) => echoAgents((question, request) => (request.messages[1]!.content.includes(MARK) ? goldOf.get(question) ?? 'none' : 'no idea'));
+
+const python = (() => {
+  try {
+    execFileSync('python3', ['--version']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Calls examples/trl_reward.py and examples/verl_reward.py the way TRL and verl call them. */
+const PY_CALLS = `
+import json, sys
+sys.path.insert(0, "examples")
+from trl_reward import memory_r1_reward
+from verl_reward import compute_score, compute_score_batch
+items = json.load(sys.stdin)
+ids = [i["tuple_id"] for i in items]
+texts = [i["completion"] for i in items]
+trl = memory_r1_reward([[{"role": "assistant", "content": t}] for t in texts], tuple_id=ids, prompts=None)
+single = [compute_score("memory_r1", t, "", {"tuple_id": i, "index": 0}) for i, t in zip(ids, texts)]
+batch = compute_score_batch(["memory_r1"] * len(ids), texts, [""] * len(ids), [{"tuple_id": i} for i in ids])
+print(json.dumps({"trl": trl, "single": single, "batch": batch}))
+`;
 
 describe('training data for TRL and verl, and the reward server', () => {
   let tuples: TrainingTuples;
@@ -95,6 +121,13 @@ describe('training data for TRL and verl, and the reward server', () => {
       // Real rewards, not all zeros: the marked memory makes the frozen agent right, nothing else does.
       expect(rewards.slice(0, 9)).toEqual(manager.flatMap(() => [1, 0, 0]));
       expect(rewards.slice(9)).toEqual(answer.flatMap(() => [1, 0]));
+
+      if (python) {
+        const child = promisify(execFile)('python3', ['-c', PY_CALLS], { env: { ...process.env, MEMORY_R1_REWARD_URL: url }, timeout: 60_000 });
+        child.child.stdin!.end(JSON.stringify(items.map(({ tuple_id, completion }) => ({ tuple_id, completion }))));
+        const fromPython = JSON.parse((await child).stdout) as Record<string, number[]>;
+        expect(fromPython).toEqual({ trl: want, single: want, batch: want });
+      }
 
       const bad = await fetch(url, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: 'answer:nope#1', completion: 'x' }] }) });
       expect(bad.status).toBe(404);
