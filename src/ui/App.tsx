@@ -141,17 +141,19 @@ export function App({ store, persistence, gpu, engines, data }: AppProps) {
       <main id="main" tabIndex={-1} ref={main}>
         {/* Chat and Demo stay mounted while hidden, so a turn or a replay in progress carries on elsewhere. */}
         <div hidden={page !== 'chat'}>
+          {/* Chat and Models have no title of their own: a heading for screen readers and the skip link. */}
+          <h2 className="visually-hidden">Chat</h2>
           <ChatPage store={store} bankId={BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
         </div>
         <div hidden={page !== 'demo'}>
           <DemoPage store={store} bankId={DEMO_BANK} host={engines.host} settings={settings} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
         </div>
-        {visited.has('train') && (
+        {(visited.has('train') || page === 'train') && (
           <div hidden={page !== 'train'}>
             <TrainPage host={engines.host} choice={engines.choice} training={engines.training} noGpu={support.state === 'missing'} />
           </div>
         )}
-        {visited.has('evaluate') && (
+        {(visited.has('evaluate') || page === 'evaluate') && (
           <div hidden={page !== 'evaluate'}>
             <EvaluatePage host={engines.host} evaluation={engines.evaluation} quickLoad={quickLoad} noGpu={support.state === 'missing' && needsGpu} />
           </div>
@@ -164,7 +166,12 @@ export function App({ store, persistence, gpu, engines, data }: AppProps) {
             </aside>
           </div>
         )}
-        {page === 'models' && <ModelsPage engines={engines} support={support} settings={settings} onChange={updateSettings} />}
+        {page === 'models' && (
+          <div>
+            <h2 className="visually-hidden">Models</h2>
+            <ModelsPage engines={engines} support={support} settings={settings} onChange={updateSettings} />
+          </div>
+        )}
         {page === 'settings' && <SettingsPage settings={settings} onChange={updateSettings} data={data} webllm={engines.webllm} />}
       </main>
     </div>
