@@ -3,6 +3,7 @@
 // hasModelInCache. Nothing is mocked; WebLLM cannot run the model here (no model library offline).
 import type { ModelRecord } from '../../src/llm/webllm-custom-model';
 import { appConfigFor, workerEngine } from '../../src/llm/webllm';
+import { prebuiltRecordFor } from '../../src/llm/webllm-base-record';
 import {
   CONFIG_SCOPE,
   CUSTOM_MODEL_ORIGIN,
@@ -24,16 +25,9 @@ import { mergeLora, writeMergedMlcModel } from '../../src/train/merge';
 
 type Backend = 'cache' | 'indexeddb';
 
-// What a prebuilt record looks like (WebLLM 0.2.86's Qwen2.5-0.5B q4f16_1); the tiny model's own
-// architecture does not matter to the cache layout.
-const BASE: ModelRecord = {
-  model: 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
-  model_id: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
-  model_lib: 'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_86/base/Qwen2-0.5B-Instruct-q4f16_1_cs1k-webgpu.wasm',
-  low_resource_required: true,
-  vram_required_MB: 944.62,
-  overrides: { context_window_size: 4096 },
-};
+// A prebuilt record of the pinned WebLLM (Qwen2.5-0.5B q4f16_1); the tiny model's own architecture does
+// not matter to the cache layout.
+const BASE: ModelRecord = prebuiltRecordFor('https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC')!;
 
 const TARGETS: LoraTarget[][] = [['q', 'k', 'v', 'o', 'gate', 'up', 'down'], ['q', 'v', 'down']];
 

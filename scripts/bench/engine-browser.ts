@@ -4,6 +4,7 @@ import { requestGpuContext } from '../../src/gpu/device';
 import { UrlSource } from '../../src/model/source';
 import { BENCH_MODELS } from './bench-models-list';
 import { benchMatmul, benchModel, MATMUL_SHAPES, useTfjsWebGpu } from './engine-bench';
+import { benchAgainstWebLlm } from './engine-webllm';
 
 async function runEngineBench() {
   const context = await requestGpuContext(navigator.gpu);
@@ -15,7 +16,8 @@ async function runEngineBench() {
     models.push(await benchModel(model.name, new UrlSource(new URL(`/tmp/bench-models/${model.folder}/`, location.href).href), context, model.prefill, model.decode));
     console.log(`${model.name} done`);
   }
-  return { runtime: 'chromium', adapter: context.adapterInfo, tfjs_backend: backend, matmul, models };
+  const webllm = await benchAgainstWebLlm(context);
+  return { runtime: 'chromium', adapter: context.adapterInfo, tfjs_backend: backend, matmul, models, webllm };
 }
 
 declare global {

@@ -5,6 +5,7 @@ import { requestGpuContext } from '../../src/gpu/device';
 import { DirectorySource } from '../../src/model/source.node.js';
 import { BENCH_MODELS } from './bench-models-list';
 import { ensureBenchModels } from './bench-models';
+import { ensureWebLlmBenchModel } from './engine-webllm-model';
 
 Object.assign(globalThis, globals);
 const gpu = create([]);
@@ -14,6 +15,7 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu, userAgent: 'node'
 const { benchMatmul, benchModel, MATMUL_SHAPES, useTfjsWebGpu } = await import('./engine-bench');
 
 const dirs = await ensureBenchModels();
+await ensureWebLlmBenchModel();
 const context = await requestGpuContext(gpu);
 console.error(`[engine] adapter: ${JSON.stringify(context.adapterInfo)}`);
 const backend = await useTfjsWebGpu();

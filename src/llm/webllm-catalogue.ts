@@ -1,9 +1,16 @@
 // The WebLLM models offered for the agents: small instruction-tuned models that fit a laptop GPU, each in
 // two quantisations, q4f16_1 (needs the adapter's `shader-f16`) and q4f32_1 (runs everywhere). Ids are
-// WebLLM 0.2.86's prebuilt ones (a test checks them against `prebuiltAppConfig`); this module is plain
+// WebLLM 0.2.79's prebuilt ones (a test checks them against `prebuiltAppConfig`); this module is plain
 // data so the UI can list models without loading WebLLM.
 
 export type Quantisation = 'q4f16_1' | 'q4f32_1';
+
+/**
+ * The folder of MLC's prebuilt model libraries that the pinned WebLLM (0.2.79) links against; its
+ * `prebuiltAppConfig` names libraries there. Every chat library of the later folders (v0_2_80 and up)
+ * fails to link against that runtime, and 0.2.80+ cannot run these, so WebLLM and this folder move together.
+ */
+export const WEBLLM_LIBRARY_FOLDER = 'v0_2_48';
 
 export interface CatalogueEntry {
   key: string;

@@ -52,13 +52,13 @@ class FakeCaches implements WritableCacheStorageLike {
 const BASE: ModelRecord = {
   model: 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
   model_id: 'Qwen2.5-0.5B-Instruct-q4f16_1-MLC',
-  model_lib: 'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_86/base/Qwen2-0.5B-Instruct-q4f16_1_cs1k-webgpu.wasm',
+  model_lib: 'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_48/Qwen2-0.5B-Instruct-q4f16_1-ctx4k_cs1k-webgpu.wasm',
   low_resource_required: true,
   vram_required_MB: 944.62,
   required_features: ['shader-f16'],
   overrides: { context_window_size: 4096 },
-  integrity: { config: 'sha256-base' },
-};
+  integrity: { config: 'sha256-base' }, // as later WebLLM releases have
+} as ModelRecord;
 
 describe('customModelRecord', () => {
   it("keeps the base's library, memory needs, features and overrides; points at the made-up URL; drops the base's hashes", () => {
@@ -80,10 +80,10 @@ describe('customModelRecord', () => {
   it('withCustomModels appends records, never replacing a prebuilt id', () => {
     const own = { name: 'mine', record: customModelRecord(BASE, 'mine'), files: [], bytes: 0, installedAt: '' };
     const clash = { ...own, name: BASE.model_id, record: { ...own.record, model_id: BASE.model_id } };
-    const app = withCustomModels({ model_list: [BASE], cacheBackend: 'cache' }, [own, clash]);
+    const app = withCustomModels({ model_list: [BASE], useIndexedDBCache: false }, [own, clash]);
     expect(app.model_list.map((r) => r.model_id)).toEqual([BASE.model_id, 'mine']);
     expect(app.model_list[0]).toBe(BASE);
-    expect(app.cacheBackend).toBe('cache');
+    expect(app.useIndexedDBCache).toBe(false);
   });
 });
 

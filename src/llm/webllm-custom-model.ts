@@ -2,8 +2,9 @@
 // it ever fetches, so a model whose files are already cached under a made-up URL loads without a network:
 //   model URL   https://local.invalid/<name>            (".invalid" can never resolve: RFC 2606)
 //   files       https://local.invalid/<name>/resolve/main/<file>   (WebLLM's cleanModelUrl adds resolve/main/)
-//   scopes      "webllm/config": mlc-chat-config.json  (engine.reloadInternal, fetched as arraybuffer)
-//               "webllm/model":  tensor-cache.json (fetched as json), params_shard_*.bin, tokenizer.json
+//   scopes      "webllm/config": mlc-chat-config.json  (engine.reloadInternal, fetched as json)
+//               "webllm/model":  ndarray-cache.json (0.2.79; tensor-cache.json from 0.2.80; fetched as
+//                                json), params_shard_*.bin, tokenizer.json
 //                                (+ tokenizer_config.json, which WebLLM ignores but our loader reads)
 //   model_lib   the base model's prebuilt library URL: it lives in "webllm/wasm" (or is downloaded) as for
 //               the base; a merge changes weights only, never the architecture or quantisation.
@@ -12,14 +13,15 @@
 // install deletes what it wrote, and files without a registry entry (a tab closed mid-install) are
 // orphans that `sweepOrphans` (and the next install of that name) removes.
 //
-// Both WebLLM backends are supported: the Cache API ("cache", the default) and IndexedDB ("indexeddb":
+// Both WebLLM backends are supported: the Cache API ("cache", the default) and IndexedDB (useIndexedDBCache:
 // one database per scope, version 1, store "urls" with keyPath "url", records {url, data}; data is an
-// ArrayBuffer, or the parsed object for files WebLLM fetches as JSON, i.e. tensor-cache.json).
+// ArrayBuffer, or the parsed object for files WebLLM fetches as JSON: mlc-chat-config.json and the
+// tensor cache).
 // WebLLM itself is loaded only by webllmSeesCustomModel (a dynamic import); the rest uses its types.
 
 import type { AppConfig, ModelRecord } from '@mlc-ai/web-llm';
 import { parseJsonFile, utf8Encode } from '../model/bytes';
-import { TENSOR_CACHE, parseTensorCache } from '../model/mlc';
+import { TENSOR_CACHE, TENSOR_CACHE_NAMES, parseTensorCache } from '../model/mlc';
 import { webllmModelUrl } from '../model/source';
 
 export const CUSTOM_MODEL_ORIGIN = 'https://local.invalid';
@@ -48,14 +50,18 @@ export const customFileUrl = (name: string, file: string): string => new URL(fil
 /** Which WebLLM cache scope a model file lives in. */
 export const scopeOf = (file: string): Scope => (file === 'mlc-chat-config.json' ? CONFIG_SCOPE : MODEL_SCOPE);
 
+/** Fields of records in WebLLM releases after 0.2.79 that a merge must not inherit. */
+type LaterRecordFields = { integrity?: unknown; model_manifest?: unknown };
+
 /**
  * The ModelRecord of a merge of `base`: same library, memory needs, overrides and required features;
- * without the base's integrity hashes (the merged files differ) and manifest (a plain layout is written).
+ * without the integrity hashes (the merged files differ) and manifest (a plain layout is written) that
+ * later WebLLM releases add. `modelUrl` defaults to the made-up URL the cache install uses.
  */
-export function customModelRecord(base: ModelRecord, name: string): ModelRecord {
+export function customModelRecord(base: ModelRecord, name: string, modelUrl = customModelUrl(name)): ModelRecord {
   checkCustomModelName(name);
-  const { integrity: _integrity, model_manifest: _manifest, ...rest } = base;
-  return { ...rest, model: customModelUrl(name), model_id: name };
+  const { integrity: _integrity, model_manifest: _manifest, ...rest } = base as ModelRecord & LaterRecordFields;
+  return { ...rest, model: modelUrl, model_id: name };
 }
 
 export interface CustomModelEntry {
@@ -79,7 +85,7 @@ export function withCustomModels(appConfig: AppConfig, entries: readonly CustomM
  */
 export async function webllmSeesCustomModel(record: ModelRecord, cacheBackend: 'cache' | 'indexeddb' = 'cache'): Promise<boolean> {
   const { hasModelInCache } = await import('@mlc-ai/web-llm');
-  return hasModelInCache(record.model_id, { model_list: [record], cacheBackend });
+  return hasModelInCache(record.model_id, { model_list: [record], useIndexedDBCache: cacheBackend === 'indexeddb' });
 }
 
 // ---- Storage backends ----------------------------------------------------------------------------------
@@ -149,7 +155,7 @@ function idbRequest<T>(request: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** WebLLM's IndexedDB backend (appConfig.cacheBackend = "indexeddb"); each putAll is one transaction. */
+/** WebLLM's IndexedDB backend (appConfig.useIndexedDBCache); each putAll is one transaction. */
 export function indexedDbStore(idb: IDBFactory | undefined = globalThis.indexedDB): ArtifactStore {
   if (!idb) throw new Error('IndexedDB is not available here.');
   const withStore = async <T>(scope: Scope, mode: IDBTransactionMode, work: (store: IDBObjectStore) => Promise<T>): Promise<T> => {
@@ -239,10 +245,13 @@ async function deleteKeys(store: ArtifactStore, keys: ReadonlyArray<{ scope: Sco
   }
 }
 
+/** The files WebLLM fetches as JSON (its IndexedDB backend keeps them parsed). */
+const fetchedAsJson = (file: string): boolean => file === 'mlc-chat-config.json' || (TENSOR_CACHE_NAMES as readonly string[]).includes(file);
+
 /** Checks that the folder is a complete MLC model WebLLM can load: config, tensor cache, every shard, tokenizer. */
 function checkFiles(files: ReadonlyMap<string, Uint8Array>): void {
-  for (const f of ['mlc-chat-config.json', TENSOR_CACHE, 'tokenizer.json']) {
-    if (!files.has(f)) throw new Error(`${f}: missing from the merged model; WebLLM needs mlc-chat-config.json, tensor-cache.json, its shards and tokenizer.json.`);
+  for (const f of ['mlc-chat-config.json', ...TENSOR_CACHE_NAMES, 'tokenizer.json']) {
+    if (!files.has(f)) throw new Error(`${f}: missing from the merged model; WebLLM needs mlc-chat-config.json, tensor-cache.json and ndarray-cache.json (the same list under its two names), its shards and tokenizer.json.`);
   }
   const cache = parseTensorCache(parseJsonFile(files.get(TENSOR_CACHE)!, TENSOR_CACHE));
   for (const shard of cache.records) {
@@ -269,7 +278,7 @@ export async function installIntoWebLlmCache(files: ReadonlyMap<string, Uint8Arr
     const registry = await readRegistry(store);
     if (registry.models.some((m) => m.name === name)) throw new Error(`A custom model named "${name}" is already installed; remove it first or choose another name.`);
     await deleteKeys(store, await keysOf(store, name)); // leftovers of an interrupted install
-    const entries = [...files].map(([file, bytes]) => ({ file, scope: scopeOf(file), entry: { url: customFileUrl(name, file), bytes, json: file === TENSOR_CACHE } }));
+    const entries = [...files].map(([file, bytes]) => ({ file, scope: scopeOf(file), entry: { url: customFileUrl(name, file), bytes, json: fetchedAsJson(file) } }));
     try {
       // Model files first, config next, registry last: the model is listed only once it is complete.
       for (const scope of [MODEL_SCOPE, CONFIG_SCOPE] as const) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toWebLlmError, WebLlmError } from './webllm-errors';
 
-// The texts as they reach the client: WebLLM 0.2.86's error classes through `err.toString()` in the
+// The texts as they reach the client: WebLLM 0.2.79's error classes through `err.toString()` in the
 // worker, and the browsers' own fetch/GPU errors.
 const DEVICE_LOST =
   'DeviceLostError: The WebGPU device was lost while loading the model. This issue often occurs due to running out of memory (OOM). To resolve this, try reloading with a model that has fewer parameters or uses a smaller context length.';
@@ -15,7 +15,8 @@ describe('toWebLlmError', () => {
     ['RangeError: WebAssembly.Memory(): could not allocate memory', 'out-of-memory', /about 1\.9 GB of GPU memory/],
     ['GPUOutOfMemoryError: Out of memory', 'out-of-memory', /Not enough memory/],
     ['TypeError: Failed to fetch', 'network', /Could not download.*about 900 MB.*works offline/],
-    ["TypeError: Failed to execute 'add' on 'Cache': Request failed", 'network', /network request failed/],
+    ["TypeError: Failed to execute 'add' on 'Cache': Request failed", 'network', /a request for its files failed/],
+    ['Error: Failed to store https://x/resolve/main/params_shard_3.bin with error: Error: Network response was not ok', 'network', /Could not download/],
     ['Error: Cannot fetch https://huggingface.co/mlc-ai/x/resolve/main/mlc-chat-config.json', 'network', /Could not download/],
     ['ModelNotFoundError: Cannot find model record in appConfig for nope. Please check if the model ID is correct', 'model-not-found', /not a model this version of WebLLM knows/],
     ['QuotaExceededError: The quota has been exceeded.', 'storage-full', /no room left/],

@@ -1,6 +1,6 @@
 // WebLLM failures turned into messages that say what happened and what to do. Errors from the worker
 // arrive as strings (WebLLM posts `err.toString()`, e.g. "DeviceLostError: The WebGPU device was lost"),
-// so classification works on the text, by WebLLM 0.2.86's error names and the browsers' wording.
+// so classification works on the text, by WebLLM 0.2.79's error names and the browsers' wording.
 import { NO_WEBGPU_ADVICE } from './webgpu-support';
 
 export type WebLlmErrorKind =
@@ -59,7 +59,7 @@ const RULES: readonly { kind: WebLlmErrorKind; test: RegExp }[] = [
   { kind: 'context-too-long', test: /ContextWindowSizeExceededError|exceed context window/i },
   {
     kind: 'network',
-    test: /Failed to fetch|NetworkError|network error|Load failed|fetch failed|Cannot fetch|Request failed|net::ERR|ERR_INTERNET|ERR_NAME_NOT_RESOLVED|failed to fetch|status(?: code)? (?:4|5)\d\d/i,
+    test: /Failed to fetch|NetworkError|network error|Network response was not ok|Load failed|fetch failed|Cannot fetch|Request failed|net::ERR|ERR_INTERNET|ERR_NAME_NOT_RESOLVED|failed to fetch|status(?: code)? (?:4|5)\d\d/i,
   },
 ];
 
@@ -81,7 +81,7 @@ function advice(kind: WebLlmErrorKind, context: ErrorContext, detail: string): s
     case 'storage-full':
       return `The browser has no room left to store ${model}'s files. Delete models you no longer use on the Models page, or free disk space, then try again.`;
     case 'network':
-      return `Could not download ${model}: the network request failed. Check your connection and try again${context.downloadMB ? ` (the first load downloads about ${context.downloadMB >= 1000 ? `${Math.round(context.downloadMB / 100) / 10} GB` : `${context.downloadMB} MB`})` : ''}. Once downloaded, the model is cached and works offline.`;
+      return `Could not download ${model}: a request for its files failed (no connection, or the server lacks one of them). Check your connection and try again${context.downloadMB ? ` (the first load downloads about ${context.downloadMB >= 1000 ? `${Math.round(context.downloadMB / 100) / 10} GB` : `${context.downloadMB} MB`})` : ''}. Once downloaded, the model is cached and works offline.`;
     case 'model-not-found':
       return `${model} is not a model this version of WebLLM knows. Choose a model from the list on the Models page.`;
     case 'context-too-long':

@@ -1,5 +1,5 @@
 // The JSON Schemas we hand to WebLLM's constrained decoding, compiled by the XGrammar build inside
-// WebLLM 0.2.86 itself: they must compile in its strict mode, accept the replies we expect, and refuse
+// WebLLM 0.2.79 itself: they must compile in its strict mode, accept the replies we expect, and refuse
 // the ones the bank would reject anyway. XGrammar is bundled (not exported), so a patched copy of the
 // bundle that exports it is loaded from a temporary file; test-only.
 import { createRequire } from 'node:module';
@@ -36,7 +36,7 @@ async function accepts(schema: object, output: string): Promise<boolean> {
   return xgrammar.Testings.isGrammarAcceptString(grammar, output);
 }
 
-describe('our JSON Schemas in WebLLM 0.2.86 XGrammar', () => {
+describe('our JSON Schemas in WebLLM 0.2.79 XGrammar', () => {
   it('facts: accepts the format, refuses other shapes', async () => {
     expect(await accepts(FACTS_JSON_SCHEMA, '{"facts": ["Caroline went to a support group on 7 May 2023"]}')).toBe(true);
     expect(await accepts(FACTS_JSON_SCHEMA, '{"facts": []}')).toBe(true);

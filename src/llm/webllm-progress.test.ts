@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toLoadProgress } from './webllm-progress';
 
 describe('toLoadProgress', () => {
-  it('maps WebLLM 0.2.86 reports onto one rising bar', () => {
+  it('maps WebLLM 0.2.79 reports onto one rising bar', () => {
     const reports = [
       { progress: 0, timeElapsed: 0, text: 'Start to fetch params' },
       { progress: 0.5, timeElapsed: 3, text: 'Fetching param cache[10/20]: 450MB fetched. 50% completed, 3 secs elapsed. It can take a while when we first visit this page to populate the cache. Later refreshes will become faster.' },

@@ -25,7 +25,7 @@ describe('toChatCompletionRequest', () => {
       response_format: { type: 'json_object', schema: JSON.stringify(MANAGER_JSON_SCHEMA) },
       stream: false,
     });
-    // WebLLM 0.2.86's own request checks accept it.
+    // WebLLM 0.2.79's own request checks accept it.
     expect(() => postInitAndCheckFieldsChatCompletion(request, request.model!, ModelType.LLM)).not.toThrow();
   });
 

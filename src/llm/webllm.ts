@@ -14,6 +14,7 @@ import {
   type CreateEmbeddingResponse,
   type EmbeddingCreateParams,
   type InitProgressReport,
+  type WebWorkerMLCEngine,
 } from '@mlc-ai/web-llm';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
 import { withCustomModels, type CustomModelEntry } from './webllm-custom-model';
@@ -42,14 +43,15 @@ export type CacheBackend = 'cache' | 'indexeddb';
 
 /**
  * WebLLM's prebuilt model list with our choice of cache (Cache API by default, WebLLM's best tested),
- * plus custom models (trained adapters merged into a base, see webllm-custom-model.ts).
+ * plus custom models (trained adapters merged into a base, see webllm-custom-model.ts). WebLLM 0.2.79
+ * names the choice `useIndexedDBCache` (later releases replaced it with `cacheBackend`).
  */
 export function appConfigFor(cacheBackend: CacheBackend = 'cache', extraModels: readonly CustomModelEntry[] = []): AppConfig {
-  return withCustomModels({ ...prebuiltAppConfig, cacheBackend }, extraModels);
+  return withCustomModels({ ...prebuiltAppConfig, useIndexedDBCache: cacheBackend === 'indexeddb' }, extraModels);
 }
 
-/** The real engine: WebLLM in workers/llm.worker.ts. A worker that fails to start rejects instead of hanging. */
-export const workerEngine: EngineFactory = async (modelIds, config) => {
+/** WebLLM in workers/llm.worker.ts, with all its methods. A worker that fails to start rejects instead of hanging. */
+export async function startWorkerEngine(modelIds: string[], config: EngineConfig): Promise<{ engine: WebWorkerMLCEngine; dispose(): void }> {
   const worker = new Worker(new URL('../../workers/llm.worker.ts', import.meta.url), { type: 'module', name: 'webllm' });
   const crashed = new Promise<never>((_, reject) => {
     worker.addEventListener('error', (event) => reject(new Error(`The WebLLM worker failed to start: ${event.message || 'script error'}`)), { once: true });
@@ -61,7 +63,10 @@ export const workerEngine: EngineFactory = async (modelIds, config) => {
     worker.terminate();
     throw error;
   }
-};
+}
+
+/** The real engine factory. */
+export const workerEngine: EngineFactory = startWorkerEngine;
 
 export interface WebLlmLoadOptions {
   /** A prebuilt model id (see webllm-catalogue.ts for the ones offered). */
@@ -178,19 +183,38 @@ export interface CacheApi {
 
 const webllmCache: CacheApi = { hasModelInCache, deleteModelAllInfoInCache };
 
-/** Whether the model's weights are already downloaded (the next load works offline). */
-export async function isModelCached(modelId: string, cacheBackend: CacheBackend = 'cache', cache: CacheApi = webllmCache): Promise<boolean> {
+/** Whether the model's weights are already downloaded (the next load works offline). `extraModels` as for load. */
+export async function isModelCached(
+  modelId: string,
+  cacheBackend: CacheBackend = 'cache',
+  cache: CacheApi = webllmCache,
+  extraModels: readonly CustomModelEntry[] = [],
+): Promise<boolean> {
   try {
-    return await cache.hasModelInCache(modelId, appConfigFor(cacheBackend));
+    return await cache.hasModelInCache(modelId, appConfigFor(cacheBackend, extraModels));
   } catch (error) {
     throw toWebLlmError(error, contextFor(modelId, 'cache'));
   }
 }
 
-/** Deletes the model's weights, config and library from the browser's storage. */
-export async function deleteCachedModel(modelId: string, cacheBackend: CacheBackend = 'cache', cache: CacheApi = webllmCache): Promise<void> {
+/**
+ * Deletes the model's weights, config and library from the browser's storage. Resolves once they are
+ * gone: WebLLM 0.2.79 starts deleting the weights without waiting, so this waits until it no longer
+ * sees them.
+ */
+export async function deleteCachedModel(
+  modelId: string,
+  cacheBackend: CacheBackend = 'cache',
+  cache: CacheApi = webllmCache,
+  extraModels: readonly CustomModelEntry[] = [],
+): Promise<void> {
+  const appConfig = appConfigFor(cacheBackend, extraModels);
   try {
-    await cache.deleteModelAllInfoInCache(modelId, appConfigFor(cacheBackend));
+    await cache.deleteModelAllInfoInCache(modelId, appConfig);
+    for (let wait = 10; await cache.hasModelInCache(modelId, appConfig); wait *= 2) {
+      if (wait > 5000) throw new Error(`the browser still holds the weights of ${modelId} after deleting them`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   } catch (error) {
     throw toWebLlmError(error, contextFor(modelId, 'cache'));
   }

@@ -12,6 +12,11 @@ import { bf16ArrayToF32, f32ArrayToBf16 } from './half';
 
 export const TENSOR_CACHE = 'tensor-cache.json';
 export const NDARRAY_CACHE = 'ndarray-cache.json';
+/**
+ * The names a written tensor cache goes under: both, because WebLLM up to 0.2.79 (its TVM runtime)
+ * fetches only ndarray-cache.json and 0.2.80+ only tensor-cache.json.
+ */
+export const TENSOR_CACHE_NAMES = [TENSOR_CACHE, NDARRAY_CACHE] as const;
 
 export type MlcDtype = 'float32' | 'float16' | 'bfloat16' | 'uint32';
 const DTYPE_SIZE: Record<MlcDtype, number> = { float32: 4, float16: 2, bfloat16: 2, uint32: 4 };

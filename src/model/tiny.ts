@@ -5,7 +5,7 @@
 
 import { utf8Encode } from './bytes';
 import { type Architecture, type ModelConfig, type Quantization } from './config';
-import { writeTensorCache } from './mlc';
+import { TENSOR_CACHE_NAMES, writeTensorCache } from './mlc';
 import { writeSafetensors } from './safetensors';
 import { buildTinyTokenizer, type TinyTokenizer } from './tiny-tokenizer';
 import { concatRows, hfTensorNames, type LayerWeights, type ModelWeights, type WeightTensor } from './weights';
@@ -155,6 +155,17 @@ export function randomTinyWeights(c: ModelConfig, seed: number): ModelWeights {
   };
 }
 
+/**
+ * A real-shaped model keeps the tiny tokenizer, so ids past its last one have no text. Their embedding
+ * (and output) rows are zero: their logits are exactly 0, below the real tokens' best, so greedy
+ * decoding (ours and WebLLM's) only picks tokens that decode, as with a real model's padded vocabulary.
+ */
+function silenceUnusedVocab(w: ModelWeights, tokens: number): void {
+  for (const t of [w.embedTokens, w.lmHead]) {
+    if (t && t.data.kind === 'f32' && t.shape[0]! > tokens) t.data.data.fill(0, tokens * t.shape[1]!);
+  }
+}
+
 function hfConfigJson(c: ModelConfig, dtype: string): Record<string, unknown> {
   const s = c.ropeScaling;
   return {
@@ -247,6 +258,10 @@ function mlcChatConfigJson(c: ModelConfig, quant: Quantization, spec: ArchSpec, 
     pipeline_parallel_stages: 1,
     temperature: 1,
     top_p: 1,
+    // mlc_llm gen_config's defaults: WebLLM 0.2.79 aborts on an absent one.
+    repetition_penalty: 1,
+    presence_penalty: 0,
+    frequency_penalty: 0,
     tokenizer_files: ['tokenizer.json', 'tokenizer_config.json'],
     conv_template: c.architecture === 'qwen2' ? chatml : llama3,
     pad_token_id: ids[spec.specials[0]!],
@@ -282,6 +297,7 @@ export function makeTinyModel(options: TinyModelOptions): Map<string, Uint8Array
   const tiny = tinyConfig(arch, tokenizer.specialIds);
   const config = options.shape === 'qwen2.5-0.5b' ? { ...tiny, ...QWEN25_05B } : tiny;
   const weights = randomTinyWeights(config, seed);
+  silenceUnusedVocab(weights, tokenizer.size);
 
   const files = new Map<string, Uint8Array>();
   files.set('tokenizer.json', jsonBytes(tokenizer.json));
@@ -293,9 +309,11 @@ export function makeTinyModel(options: TinyModelOptions): Map<string, Uint8Array
     files.set('model.safetensors', writeSafetensors(hfSafetensorsInputs(weights, config, dtype), { format: 'pt' }));
   } else {
     files.set('mlc-chat-config.json', jsonBytes(mlcChatConfigJson(config, quant, spec, tokenizer.specialIds)));
-    // Small shard cap so tiny models still exercise multi-shard reading.
-    const { cache, files: shards } = writeTensorCache(mlcTensorsFromWeights(weights, config, quant), { shardCapBytes: 64 * 1024 });
-    files.set('tensor-cache.json', jsonBytes(cache));
+    // Small shard cap so tiny models still exercise multi-shard reading. A real-shaped f32 model stores
+    // its floats as bf16, as mlc_llm's converter does (WebLLM 0.2.79 cannot load a 544 MB raw f32 tensor).
+    const f32ToBf16 = options.shape === 'qwen2.5-0.5b' && quant === 'q0f32';
+    const { cache, files: shards } = writeTensorCache(mlcTensorsFromWeights(weights, config, quant), { shardCapBytes: 64 * 1024, f32ToBf16 });
+    for (const name of TENSOR_CACHE_NAMES) files.set(name, jsonBytes(cache));
     for (const [path, bytes] of shards) files.set(path, bytes);
   }
   return files;

@@ -264,10 +264,30 @@ describe('writeMergedMlcModel', () => {
         expect(note).toEqual({ name: 'tiny-merged', rank: 4 });
         expect(files.get('tokenizer.json')).toBe(baseFiles.get('tokenizer.json'));
         expect(files.get('tokenizer_config.json')).toBe(baseFiles.get('tokenizer_config.json'));
-        expect([...files.keys()].filter((f) => !f.startsWith('params_shard_')).sort()).toEqual(['mlc-chat-config.json', 'tensor-cache.json', 'tokenizer.json', 'tokenizer_config.json']);
+        expect([...files.keys()].filter((f) => !f.startsWith('params_shard_')).sort()).toEqual(['mlc-chat-config.json', 'ndarray-cache.json', 'tensor-cache.json', 'tokenizer.json', 'tokenizer_config.json']);
+        expect(files.get('ndarray-cache.json')).toEqual(files.get('tensor-cache.json'));
       });
     }
   }
+
+  it('fills in the penalties WebLLM 0.2.79 needs, and stores f32 as bf16 when the base does', async () => {
+    const baseFiles = makeTinyModel({ format: 'mlc', quant: 'q0f32', seed: 4 });
+    const chat = JSON.parse(utf8Decode(baseFiles.get('mlc-chat-config.json')!)) as Record<string, unknown>;
+    delete chat.repetition_penalty;
+    const cache = parseTensorCache(JSON.parse(utf8Decode(baseFiles.get('tensor-cache.json')!)));
+    const bf16 = new Map(baseFiles);
+    bf16.set('mlc-chat-config.json', new TextEncoder().encode(JSON.stringify(chat)));
+    for (const shard of cache.records) for (const r of shard.records) r.format = 'f32-to-bf16'; // the format only, enough for the writer
+    bf16.set('tensor-cache.json', new TextEncoder().encode(JSON.stringify(cache)));
+    bf16.delete('ndarray-cache.json');
+    const base = await load(baseFiles);
+    const files = await writeMergedMlcModel(new MemorySource(bf16), mergeLora(base.weights, base.config, randomAdapter(base.config, 6)), 'bf16');
+    expect(JSON.parse(utf8Decode(files.get('mlc-chat-config.json')!))).toMatchObject({ repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0 });
+    const written = parseTensorCache(JSON.parse(utf8Decode(files.get('ndarray-cache.json')!)));
+    expect(new Set(written.records.flatMap((s) => s.records.map((r) => r.format)))).toEqual(new Set(['f32-to-bf16']));
+    const plain = await writeMergedMlcModel(new MemorySource(baseFiles), base.weights, 'raw');
+    expect(new Set(parseTensorCache(JSON.parse(utf8Decode(plain.get('tensor-cache.json')!))).records.flatMap((s) => s.records.map((r) => r.format)))).toEqual(new Set(['raw']));
+  });
 
   it('targeted weights in a foreign precision are converted to the base quantisation', async () => {
     const baseFiles = makeTinyModel({ format: 'mlc', quant: 'q4f16_1', seed: 4 });

@@ -13,7 +13,7 @@ import { parseJsonFile, utf8Encode } from '../model/bytes';
 import { parseMlcChatConfig, type ModelConfig, type Quantization } from '../model/config';
 import { f32ArrayToF16 } from '../model/half';
 import { checkHostAdapter, fusedSlice, loraDims, type HostLoraAdapter } from '../model/lora';
-import { NDARRAY_CACHE, TENSOR_CACHE, parseTensorCache, writeTensorCache, type MlcTensor } from '../model/mlc';
+import { NDARRAY_CACHE, TENSOR_CACHE, TENSOR_CACHE_NAMES, parseTensorCache, writeTensorCache, type MlcTensor } from '../model/mlc';
 import { Q4_GROUP_SIZE, Q4_PER_WORD, quantizeQ4 } from '../model/q4';
 import type { LoraMatrix, LoraTarget } from '../model/reference';
 import { MissingFileError, type ModelSource } from '../model/source';
@@ -133,10 +133,15 @@ async function readRequired(base: ModelSource, path: string): Promise<Uint8Array
   }
 }
 
+/** mlc_llm gen_config's sampling defaults; WebLLM 0.2.79 aborts when one is absent from the config. */
+const PENALTY_DEFAULTS = { repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0 };
+
 /**
- * The merged model as an MLC folder (file name → bytes): params shards and tensor-cache.json with the
- * base's tensor names in the base's order, the base's mlc-chat-config.json (plus a note), and the base's
- * tokenizer files. Tensors are written "raw" (never f32-to-bf16) so merged float32 values stay exact.
+ * The merged model as an MLC folder (file name → bytes): params shards and the tensor cache (under both
+ * its names, tensor-cache.json and ndarray-cache.json) with the base's tensor names in the base's order,
+ * the base's mlc-chat-config.json (plus a note, and the penalty defaults WebLLM needs if the base lacks
+ * them), and the base's tokenizer files. Float32 tensors are stored as the base stored them: "raw" (exact)
+ * or "f32-to-bf16" (what mlc_llm writes for f32 models; WebLLM cannot load very large raw f32 tensors).
  */
 export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeights, name: string, options: WriteMergedOptions = {}): Promise<Map<string, Uint8Array>> {
   const chatConfigJson = parseJsonFile(await readRequired(base, 'mlc-chat-config.json'), 'mlc-chat-config.json') as Record<string, unknown>;
@@ -157,15 +162,16 @@ export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeight
   // The model library binds parameters by name, but keep the base's order anyway (it is MLC's order).
   const ordered = baseNames.map((n) => tensors.get(n)!);
   const paramBytes = ordered.reduce((n, t) => n + t.data.byteLength, 0);
+  const f32ToBf16 = baseCache.records.some((shard) => shard.records.some((r) => r.dtype === 'float32' && r.format === 'f32-to-bf16'));
   const { cache, files: shards } = writeTensorCache(ordered, {
     ...(options.shardCapBytes !== undefined ? { shardCapBytes: options.shardCapBytes } : {}),
+    f32ToBf16,
     metadata: { ...(baseCache.metadata ?? {}), ParamBytes: paramBytes },
   });
 
   const files = new Map<string, Uint8Array>();
-  files.set('mlc-chat-config.json', jsonBytes({ ...chatConfigJson, memory_r1_merge: { name, ...options.note } }));
-  // WebLLM reads tensor-cache.json; write it under that name even when the base used ndarray-cache.json.
-  files.set(TENSOR_CACHE, jsonBytes(cache));
+  files.set('mlc-chat-config.json', jsonBytes({ ...PENALTY_DEFAULTS, ...chatConfigJson, memory_r1_merge: { name, ...options.note } }));
+  for (const file of TENSOR_CACHE_NAMES) files.set(file, jsonBytes(cache));
   for (const [path, bytes] of shards) files.set(path, bytes);
   files.set('tokenizer.json', await readRequired(base, 'tokenizer.json'));
   const listed = Array.isArray(chatConfigJson.tokenizer_files) ? chatConfigJson.tokenizer_files.filter((f): f is string => typeof f === 'string') : [];

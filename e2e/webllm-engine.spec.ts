@@ -1,0 +1,221 @@
+// WebLLM's own engine in Chromium (the real workers/llm.worker.ts and our client), offline: a random
+// Qwen2.5-0.5B-shaped model generated at test time, served by the dev server, run with MLC's prebuilt
+// library for that shape (read from ../shared/webllm and served at the URL WebLLM's prebuilt record
+// names). Our engine, reading the weights WebLLM cached, is the second opinion on its tokens.
+// WebLLM is slow on SwiftShader (prefill ~0.5 token/s, decode ~0.06 token/s), so one load serves many
+// checks, prompts are a few tokens and replies 1-3 tokens.
+import { expect, test, type Page } from '@playwright/test';
+import { ensureTestModel, readLibrary } from './harness/webllm.models';
+import type { TestModel } from './harness/webllm';
+import { MANAGER_JSON_SCHEMA } from '../src/agents/schemas';
+
+const Q4_BASE = 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f32_1-MLC';
+const LIBRARY_URL = /^https:\/\/raw\.githubusercontent\.com\/mlc-ai\/binary-mlc-llm-libs\/main\/web-llm-models\/v0_2_48\/([^/]+\.wasm)$/;
+/** A prompt of a few tokens; WebLLM's conversation template encodes each of these parts on its own. */
+const MESSAGES = [
+  { role: 'system' as const, content: 'Be brief.' },
+  { role: 'user' as const, content: 'Hi' },
+];
+const PROMPT_PARTS = ['<|im_start|>system\nBe brief.<|im_end|>\n', '<|im_start|>user\nHi<|im_end|>\n', '<|im_start|>assistant\n'];
+/** Log-probabilities: WebLLM's kernels and ours differ in summation order and its softmax is f32. */
+const LOGPROB_TOLERANCE = 0.02;
+/** Base + adapter against the merge: re-quantising two layers' adapted rows to 4 bits moves log-probs this much at most. */
+const MERGE_TOLERANCE = 0.5;
+
+/** Serves the prebuilt libraries from disk and counts (or refuses) requests for the test models. */
+async function serve(page: Page, options: { missing?: RegExp } = {}): Promise<{ requests: string[] }> {
+  const requests: string[] = [];
+  await page.context().route(LIBRARY_URL, (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: readLibrary(LIBRARY_URL.exec(route.request().url())![1]!) }));
+  await page.context().route(/\/test-models\//, (route) => {
+    const url = route.request().url();
+    requests.push(new URL(url).pathname);
+    return options.missing?.test(url) ? route.fulfill({ status: 404, body: 'not found' }) : route.continue();
+  });
+  await page.goto('/e2e/harness/webllm.html');
+  // A dev server that just started may still be bundling dependencies.
+  await expect(page.locator('#status')).toHaveText('ready', { timeout: 120_000 });
+  return { requests };
+}
+
+const testModel = (page: Page, name: string, path: string): TestModel => ({ base: Q4_BASE, name, url: new URL(path, page.url()).href });
+
+interface Step {
+  token: string;
+  logprob: number;
+  top: { token: string; logprob: number }[];
+}
+
+/**
+ * WebLLM's greedy steps against ours: the same token at each step (as text: WebLLM reports no ids), its
+ * log-probability within `tolerance`, and the same top-3 tokens. Returns the largest log-prob gap.
+ */
+function compareSteps(label: string, theirs: Step[], mine: Step[], tolerance: number): number {
+  expect(theirs.length, `${label}: WebLLM's steps`).toBe(mine.length);
+  let worst = 0;
+  for (const [i, step] of theirs.entries()) {
+    const our = mine[i]!;
+    expect(step.token, `${label} step ${i}: greedy token`).toBe(our.token);
+    worst = Math.max(worst, Math.abs(our.logprob - step.logprob));
+    // Compare the top lists by value: different byte tokens all print as "�".
+    for (const [j, t] of step.top.slice(0, 3).entries()) {
+      expect(t.token, `${label} step ${i}: top ${j + 1}`).toBe(our.top[j]!.token);
+      worst = Math.max(worst, Math.abs(t.logprob - our.top[j]!.logprob));
+    }
+  }
+  console.log(`${label}: greedy tokens ${JSON.stringify(theirs.map((s) => s.token))} agree; max |log-prob WebLLM - ours| = ${worst.toExponential(2)} (tolerance ${tolerance})`);
+  expect(worst, label).toBeLessThan(tolerance);
+  return worst;
+}
+
+test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greedy tokens and log-probs equal to ours, our JSON Schema, abort, the cache read by our engine with no second download, device lost', async ({ page }) => {
+  test.setTimeout(1_200_000);
+  const made = await ensureTestModel('qwen2.5-0.5b-q4f32_1', 'q4f32_1');
+  console.log(`test model: ${made.generated ? `generated in ${made.seconds.toFixed(1)} s` : 'reused'}`);
+  const { requests } = await serve(page);
+  const model = testModel(page, 'test-qwen2.5-0.5b-q4f32_1', made.path);
+  const options = { models: [model] };
+  const timings: Record<string, number> = {};
+
+  const load = await page.evaluate(([id, o]) => window.webllmHarness.load(id, o), [model.name, options] as const);
+  timings.load = load.ms / 1000;
+  expect(load).toMatchObject({ ok: true });
+  const fractions = load.progress.map((p) => p.fraction);
+  expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]! - 1e-9), 'progress only rises').toBe(true);
+  expect(new Set(load.progress.map((p) => p.phase))).toEqual(new Set(['starting', 'download', 'cache', 'shaders', 'ready']));
+  expect(load.progress.at(-1)).toMatchObject({ phase: 'ready', fraction: 1 });
+  expect(requests).toContain(`${made.path}ndarray-cache.json`);
+  const fetched = requests.length;
+  expect(await page.evaluate((o) => window.webllmHarness.cached(o.models[0]!.name, o), options)).toBe(true);
+
+  // A streamed chat completion (also the warm-up: WebLLM's first completion is its slowest).
+  const streamed = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 2 }, { stream: true }), MESSAGES);
+  timings.streamed2 = streamed.ms / 1000;
+  console.log(`webllm stream: ${JSON.stringify(streamed)}`);
+  if (!streamed.ok) throw new Error(`streamed chat failed: ${streamed.message}`);
+  expect(streamed.finishReason).toBe('length');
+  expect(streamed.usage.promptTokens).toBeGreaterThan(5);
+  expect(streamed.text.length).toBeGreaterThan(0);
+  expect(streamed.deltas.join('')).toBe(streamed.text);
+
+  // The oracle: WebLLM's greedy tokens and log-probs against our engine reading WebLLM's Cache API copy.
+  const theirs = await page.evaluate(([id, m]) => window.webllmHarness.greedyLogprobs(id, m, 2), [model.name, MESSAGES] as const);
+  timings.logprobs2 = theirs.ms / 1000;
+  expect(theirs.text).toBe(streamed.text);
+  const ourLoad = await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'cache'), model.url);
+  expect(requests.length, "our engine read the weights from WebLLM's cache, not the server").toBe(fetched);
+  expect(ourLoad.quantization).toBe('q4f32_1');
+  const mine = await page.evaluate((parts) => window.webllmHarness.ourSteps(parts, 2), PROMPT_PARTS);
+  expect(mine.promptTokens).toBe(theirs.promptTokens);
+  compareSteps('q4f32_1', theirs.steps, mine.steps, LOGPROB_TOLERANCE);
+
+  // response_format with the manager's JSON Schema: the grammar (indent 2, one required key) fixes the
+  // reply's first characters, so three tokens must spell a prefix of them.
+  const json = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: MANAGER_JSON_SCHEMA }), MESSAGES);
+  timings.json3 = json.ms / 1000;
+  console.log(`webllm json: ${JSON.stringify(json)}`);
+  if (!json.ok) throw new Error(`JSON reply failed: ${json.message}`);
+  expect(json.text.length).toBeGreaterThan(0);
+  expect('{\n  "memory": ['.startsWith(json.text), `${JSON.stringify(json.text)} starts the schema's reply`).toBe(true);
+
+  // Abort while WebLLM is still reading the prompt: an AbortError once it stops.
+  const aborted = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 50 }, { abortAfterMs: 1000 }), MESSAGES);
+  timings.abort = aborted.ms / 1000;
+  console.log(`webllm abort: ${JSON.stringify(aborted)}`);
+  expect(aborted).toMatchObject({ ok: false, kind: 'AbortError' });
+  expect(aborted.deltas.join('').length).toBeLessThan(10);
+
+  // Nothing reached the server after the load: every later read came from the caches.
+  expect(requests.length).toBe(fetched);
+
+  // The GPU device lost mid-request: our message, and the next request says the same.
+  const worker = page.workers().find((w) => w.url().includes('llm.worker'));
+  expect(worker, 'the WebLLM worker').toBeDefined();
+  await worker!.evaluate(() => {
+    const create = GPUDevice.prototype.createCommandEncoder;
+    GPUDevice.prototype.createCommandEncoder = function (this: GPUDevice, descriptor?: GPUCommandEncoderDescriptor) {
+      this.destroy();
+      return create.call(this, descriptor);
+    };
+  });
+  const lost = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }), MESSAGES);
+  timings.deviceLost = lost.ms / 1000;
+  console.log(`webllm after device loss: ${JSON.stringify(lost)}`);
+  expect(lost).toMatchObject({ ok: false, kind: 'device-lost' });
+  expect(!lost.ok && lost.message).toContain('The GPU stopped working');
+  const again = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }), MESSAGES);
+  expect(again).toMatchObject({ ok: false, kind: 'device-lost' });
+  expect(await page.evaluate(() => window.webllmHarness.unload())).toEqual({ ok: true });
+
+  // Cache listing and deletion through WebLLM's own functions.
+  const keys = await page.evaluate(() => window.webllmHarness.cacheKeys());
+  expect(keys['webllm/config']).toEqual([`${model.url}mlc-chat-config.json`]);
+  expect(keys['webllm/wasm']).toEqual([expect.stringMatching(/v0_2_48\/Qwen2-0\.5B-Instruct-q4f32_1-ctx4k_cs1k-webgpu\.wasm$/)]);
+  expect(keys['webllm/model']).toContain(`${model.url}params_shard_0.bin`);
+  expect(await page.evaluate((o) => window.webllmHarness.deleteCached(o.models[0]!.name, o), options)).toBe(false);
+  const after = await page.evaluate(() => window.webllmHarness.cacheKeys());
+  expect(after).toEqual({ 'webllm/config': [], 'webllm/model': [], 'webllm/wasm': [] });
+  console.log(`webllm q4f32_1 timings (s): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number(v.toFixed(1))])))}`);
+});
+
+test('a merged model (random adapter on two layers) installed by our code into the IndexedDB backend: WebLLM loads and generates it; its tokens equal our engine on the merged weights and on base + adapter', async ({ page }) => {
+  test.setTimeout(1_200_000);
+  const made = await ensureTestModel('qwen2.5-0.5b-q4f32_1', 'q4f32_1');
+  const { requests } = await serve(page);
+  const adapter = { seed: 5, layers: [0, 12] };
+  const baseUrl = new URL(made.path, page.url()).href;
+  const installed = await page.evaluate(([url, a]) => window.webllmHarness.installMerged(url, 'test-merged-q4f32_1', a, 'indexeddb'), [baseUrl, adapter] as const);
+  console.log(`merged and installed: ${JSON.stringify(installed)}`);
+  const served = requests.length;
+  const merged: TestModel = { base: Q4_BASE, name: installed.name, url: `${installed.url}/resolve/main/` };
+  const options = { models: [merged], cacheBackend: 'indexeddb' as const };
+  expect(await page.evaluate((o) => window.webllmHarness.cached(o.models[0]!.name, o), options)).toBe(true);
+
+  const load = await page.evaluate(([id, o]) => window.webllmHarness.load(id, o), [merged.name, options] as const);
+  console.log(`webllm merged load: ${(load.ms / 1000).toFixed(1)} s`);
+  expect(load).toMatchObject({ ok: true });
+  expect(requests.length, 'WebLLM read the merged model from the cache only').toBe(served);
+  const theirs = await page.evaluate(([id, m]) => window.webllmHarness.greedyLogprobs(id, m, 2), [merged.name, MESSAGES] as const);
+  console.log(`webllm merged greedy (2 tokens): ${(theirs.ms / 1000).toFixed(1)} s`);
+  expect(await page.evaluate(() => window.webllmHarness.unload())).toEqual({ ok: true });
+
+  // Same weights: our engine reading the merged model from WebLLM's IndexedDB.
+  await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'indexeddb'), merged.url);
+  compareSteps('merged q4f32_1 (same weights)', theirs.steps, (await page.evaluate((parts) => window.webllmHarness.ourSteps(parts, 2), PROMPT_PARTS)).steps, LOGPROB_TOLERANCE);
+
+  // Base + adapter unmerged: the merge re-quantises the adapted rows to 4 bits, so log-probs may move by
+  // up to MERGE_TOLERANCE; the greedy token must be ours or within that of our best.
+  await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'url'), baseUrl);
+  const unmerged = (await page.evaluate(([parts, a]) => window.webllmHarness.ourSteps(parts, 1, a), [PROMPT_PARTS, adapter] as const)).steps[0]!;
+  const base = (await page.evaluate((parts) => window.webllmHarness.ourSteps(parts, 1), PROMPT_PARTS)).steps[0]!;
+  const first = theirs.steps[0]!;
+  const theirsUnderUnmerged = unmerged.top.find((t) => t.token === first.token);
+  console.log(`merge: webllm first token ${JSON.stringify(first.token)} (${first.logprob.toFixed(3)}); base + adapter ${JSON.stringify(unmerged.token)} (${unmerged.logprob.toFixed(3)}); base alone ${JSON.stringify(base.token)} (${base.logprob.toFixed(3)})`);
+  expect(theirsUnderUnmerged, "WebLLM's token is in our base + adapter top 5").toBeDefined();
+  expect(unmerged.logprob - theirsUnderUnmerged!.logprob).toBeLessThanOrEqual(MERGE_TOLERANCE);
+  expect(Math.abs(first.logprob - theirsUnderUnmerged!.logprob)).toBeLessThan(MERGE_TOLERANCE);
+  // The adapter matters: base + adapter is not the base alone.
+  expect(unmerged.token !== base.token || Math.abs(unmerged.logprob - base.logprob) > 1e-3).toBe(true);
+});
+
+test('WebLLM load failures name the problem: a missing model library, a missing weight shard', async ({ page }) => {
+  test.setTimeout(300_000);
+  const made = await ensureTestModel('qwen2.5-0.5b-q4f32_1', 'q4f32_1');
+  const { requests } = await serve(page, { missing: /params_shard_7\.bin$/ });
+  const model = testModel(page, 'test-qwen2.5-0.5b-q4f32_1', made.path);
+
+  const noLibrary = { ...model, name: 'no-library', modelLib: 'https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/v0_2_48/Missing-webgpu.wasm' };
+  await page.context().route(/Missing-webgpu\.wasm$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  const lib = await page.evaluate((m) => window.webllmHarness.load(m.name, { models: [m] }), noLibrary);
+  console.log(`missing library: ${JSON.stringify(lib)}`);
+  expect(lib).toMatchObject({ ok: false, kind: 'network' });
+  expect(!lib.ok && lib.message).toContain('Could not download "no-library"');
+  expect(requests.some((r) => r.endsWith('params_shard_0.bin')), 'no weights fetched before the library').toBe(false);
+
+  const shard = await page.evaluate((m) => window.webllmHarness.load(m.name, { models: [m] }), model);
+  console.log(`missing shard: ${JSON.stringify({ ...shard, progress: shard.progress.length })}`);
+  expect(shard).toMatchObject({ ok: false, kind: 'network' });
+  expect(!shard.ok && shard.message).toContain(`Could not download "${model.name}"`);
+  expect(requests).toContain(`${made.path}params_shard_7.bin`);
+  // Nothing half-loaded stays listed as cached.
+  expect(await page.evaluate((m) => window.webllmHarness.cached(m.name, { models: [m] }), model)).toBe(false);
+});
