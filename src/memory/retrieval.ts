@@ -62,6 +62,11 @@ export class MemoryIndex {
     return this.slotOf.size;
   }
 
+  /** Bytes held for embeddings (WebAssembly memory or typed arrays). */
+  get vectorBytes(): number {
+    return this.vectors.bytes;
+  }
+
   /** Speakers with at least one memory, sorted. */
   speakers(): string[] {
     return [...this.speakerCode].filter(([, code]) => this.speakerCount[code]! > 0).map(([speaker]) => speaker).sort();
