@@ -19,6 +19,11 @@ export interface OpenAIServerOptions {
   embed?: (model: string, texts: string[]) => Promise<{ vectors: Float32Array[]; tokens: number }>;
   /** Throws (with a message naming the problem) for a JSON Schema the models cannot enforce. */
   checkSchema?: (schema: JsonSchema) => void;
+  /**
+   * Web pages (origins, e.g. http://localhost:5173, or "*") allowed to call the server from a browser
+   * (CORS). None by default: any page the user visits could otherwise use the model.
+   */
+  allowOrigins?: readonly string[];
   /** Largest request body (default 8 MiB). */
   maxBodyBytes?: number;
   log?: (line: string) => void;
@@ -235,8 +240,18 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
     });
   }
 
+  const allowed = new Set(options.allowOrigins ?? []);
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/$/, '');
+    const origin = req.headers.origin;
+    if (origin && (allowed.has(origin) || allowed.has('*'))) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' });
+        return void res.end();
+      }
+    }
     const route = async () => {
       if (path === '/health') return void res.writeHead(200).end();
       if (path === '/v1/models' && req.method === 'GET') return models(res);

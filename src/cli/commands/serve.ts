@@ -60,6 +60,8 @@ adapter by its NAME, as vLLM's --lora-modules serving does.
   --port P                port (default 8000; 0 = any free port, printed)
   --host H                address to listen on (default 127.0.0.1: this machine only)
   --max-tokens N          longest session, prompt + reply (default: the model's, at most 4096)
+  --allow-origin ORIGIN   let web pages from ORIGIN (e.g. http://localhost:5173) call the server from a
+                          browser, as the app's "Model server" does (repeatable; default: none)
   --json                  print {"url", "models"} as one JSON line once listening
 Stops on Ctrl-C or SIGTERM.`,
   async run(argv) {
@@ -70,6 +72,7 @@ Stops on Ctrl-C or SIGTERM.`,
       host: { type: 'string', default: '127.0.0.1' },
       'served-model-name': { type: 'string' },
       'max-tokens': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
     });
     const modelDir = resolve(requireOption(values.model, '--model'));
@@ -95,6 +98,7 @@ Stops on Ctrl-C or SIGTERM.`,
         return run;
       },
       checkSchema: (schema) => void new JsonConstraint(schema),
+      allowOrigins: values['allow-origin'] ?? [],
       log: (line) => process.stderr.write(`${line}\n`),
     });
     await new Promise<void>((resolveListen, reject) => {

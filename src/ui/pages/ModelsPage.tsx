@@ -8,6 +8,7 @@ import { formatMegabytes } from '../format';
 import type { GpuSupport } from '../gpu-support';
 import { CacheBadge } from '../models/CacheBadge';
 import { GpuCapability } from '../models/GpuCapability';
+import { ModelServer } from '../models/ModelServer';
 import { TrainedModels } from '../models/TrainedModels';
 import { useCacheStatus } from '../models/useCacheStatus';
 import type { Settings } from '../settings';
@@ -129,6 +130,8 @@ export function ModelsPage({ engines, support, settings, onChange }: Props) {
           })}
         </fieldset>
       </section>
+
+      {engines.choice.kind === 'webllm' && <ModelServer host={engines.host} disabled={loading} />}
 
       <TrainedModels webllm={engines.webllm} chosen={settings.chatModel} disabled={loading} onChoose={(chatModel) => onChange({ chatModel })} beforeDelete={unloadIfLoaded} />
 
