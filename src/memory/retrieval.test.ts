@@ -210,6 +210,32 @@ describe('MemoryIndex', () => {
     expect(a!.memories.map((r) => `${r.memory.id}:${r.via}`)).toEqual(['a1:lexical', 'a2:recent', 'a3:recent']);
   });
 
+  it('the 60 it returns agree with the same fusion over an exact vector scan, after updates and deletes', () => {
+    const { rand, around } = clustered(3, 30);
+    const words = Array.from({ length: 300 }, (_, i) => `word${i}`);
+    const text = (cluster: number) => [0, 1, 2].map((k) => words[(cluster * 7 + k) % 300]).concat(Array.from({ length: 5 }, () => words[Math.floor(rand() * 300)]!)).join(' ');
+    const n = 6_000;
+    const index = new MemoryIndex(Array.from({ length: n }, (_, i) => memory(`m${i}`, text(i), i % 2 ? 'A' : 'B', around(i), i)));
+    for (let i = 0; i < n; i += 5) index.apply({ memoryId: `m${i}`, after: null });
+    for (let i = 1; i < n; i += 5) index.apply({ after: memory(`m${i}`, text(i + 1), i % 3 ? 'A' : 'B', around(i + 1), n + i) });
+    let agree = 0;
+    let total = 0;
+    for (let q = 0; q < 10; q++) {
+      const cluster = Math.floor(rand() * 30);
+      const query = { text: text(cluster), embedding: around(cluster) };
+      const got = index.search(query);
+      const exact = index.search(query, { exactVectors: true });
+      got.forEach((group, g) => {
+        const want = new Set(exact[g]!.memories.map((r) => r.memory.id));
+        agree += group.memories.filter((r) => want.has(r.memory.id)).length;
+        total += want.size;
+        expect(group.memories.every((r) => Number(r.memory.id.slice(1)) % 5 !== 0)).toBe(true);
+      });
+    }
+    expect(total).toBe(10 * 60);
+    expect(agree / total).toBeGreaterThanOrEqual(0.99);
+  });
+
   it('follows upserts and deletions', () => {
     const index = new MemoryIndex([memory('a', 'tea'), memory('b', 'coffee')]);
     index.apply({ memoryId: 'a', after: null });

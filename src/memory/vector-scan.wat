@@ -8,9 +8,9 @@
 
   ;; Coarse scores of vectors in blocks of 16. Block b holds $bytes code bytes per vector, transposed:
   ;; byte j of the block's 16 vectors are the 16 bytes at $codes + 16 * ($bytes * b + j). Each nibble
-  ;; indexes a 16-entry u8 table (byte j: low nibble at $tables + 32j, high at + 16); the sums go out as
-  ;; u16 at $out + 2 * vector. $bytes is a multiple of 2; every sum stays below 65536 (the caller sizes
-  ;; the table entries so). Sums run in u16 lanes: `even` adds the pair as one u16 (the odd byte lands in
+  ;; indexes a 16-entry u8 table (byte j: low nibble at $tables + 32j, high at + 16) of values up to 63;
+  ;; the sums go out as u16 at $out + 2 * vector. $bytes is a multiple of 2; every sum stays below 65536
+  ;; (the caller sizes the table entries so). Sums run in u16 lanes: `even` adds the pair as one u16 (the odd byte lands in
   ;; the high half), `odd` adds the odd bytes alone; even - odd * 256 recovers the even sums.
   (func (export "fastscan") (param $tables i32) (param $codes i32) (param $blocks i32) (param $bytes i32) (param $out i32)
     (local $b i32) (local $j i32) (local $p i32) (local $t i32)
@@ -25,19 +25,18 @@
         (local.set $t (local.get $tables))
         (local.set $j (i32.const 0))
         (loop $byte
-          ;; two code bytes per turn (the loop's overhead counts at this size)
+          ;; two code bytes per turn: four lookups of at most 63 each still fit a u8 lane
           (local.set $c (v128.load (local.get $p)))
           (local.set $r
             (i8x16.add
               (i8x16.swizzle (v128.load (local.get $t)) (v128.and (local.get $c) (local.get $nibble)))
               (i8x16.swizzle (v128.load offset=16 (local.get $t)) (i8x16.shr_u (local.get $c) (i32.const 4)))))
-          (local.set $even (i16x8.add (local.get $even) (local.get $r)))
-          (local.set $odd (i16x8.add (local.get $odd) (i16x8.shr_u (local.get $r) (i32.const 8))))
           (local.set $c (v128.load offset=16 (local.get $p)))
           (local.set $r
-            (i8x16.add
-              (i8x16.swizzle (v128.load offset=32 (local.get $t)) (v128.and (local.get $c) (local.get $nibble)))
-              (i8x16.swizzle (v128.load offset=48 (local.get $t)) (i8x16.shr_u (local.get $c) (i32.const 4)))))
+            (i8x16.add (local.get $r)
+              (i8x16.add
+                (i8x16.swizzle (v128.load offset=32 (local.get $t)) (v128.and (local.get $c) (local.get $nibble)))
+                (i8x16.swizzle (v128.load offset=48 (local.get $t)) (i8x16.shr_u (local.get $c) (i32.const 4))))))
           (local.set $even (i16x8.add (local.get $even) (local.get $r)))
           (local.set $odd (i16x8.add (local.get $odd) (i16x8.shr_u (local.get $r) (i32.const 8))))
           (local.set $p (i32.add (local.get $p) (i32.const 32)))

@@ -86,7 +86,8 @@ export class VectorStore {
   ) {
     if (!Number.isInteger(dim) || dim < 1 || dim > MAX_DIM) throw new Error(`VectorStore: dimension ${dim} is not between 1 and ${MAX_DIM}`);
     this.codeBytes = 2 * Math.ceil(dim / 8);
-    this.entryMax = Math.min(127, Math.floor(65_535 / (2 * this.codeBytes)));
+    // At most 63: the scan adds four entries in a u8 lane before widening.
+    this.entryMax = Math.min(63, Math.floor(65_535 / (2 * this.codeBytes)));
     const maxScore = this.codeBytes * 2 * this.entryMax;
     let shift = 0;
     while (maxScore >> shift >= HISTOGRAM_BINS) shift++;
