@@ -3,7 +3,7 @@
 import { expect, test } from '@playwright/test';
 import { DEMO_SCRIPT, openApp, say, shoot } from './app-helpers';
 
-const PAGES = ['chat', 'memory', 'demo', 'models', 'settings'] as const;
+const PAGES = ['chat', 'memory', 'demo', 'train', 'evaluate', 'models', 'settings'] as const;
 
 test('every page, light and dark, desktop and phone', async ({ page }, testInfo) => {
   test.setTimeout(180_000);
@@ -16,6 +16,11 @@ test('every page, light and dark, desktop and phone', async ({ page }, testInfo)
   await say(page, 'Miso now has a sister, a kitten called Tofu.');
   await say(page, "I don't live in Paris any more: I moved to Lisbon.");
   await page.locator('.message.assistant details summary').last().click();
+
+  // The Demo with no model: its offer to play the sample on its script.
+  await openApp(page, 'demo', null);
+  await page.getByRole('button', { name: 'Load the sample conversation' }).click();
+  await shoot(page, testInfo, 'demo-no-model-light');
 
   await openApp(page, 'demo', DEMO_SCRIPT);
   await page.getByRole('button', { name: 'Load the sample conversation' }).click();
@@ -30,16 +35,27 @@ test('every page, light and dark, desktop and phone', async ({ page }, testInfo)
     for (const name of PAGES) {
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: new RegExp(`^${name}$`, 'i') }).click();
       await expect(page.getByRole('link', { name: new RegExp(`^${name}$`, 'i') })).toHaveAttribute('aria-current', 'page');
+      if (name === 'memory') await openFirstHistory(page);
       await page.waitForTimeout(150);
       await shoot(page, testInfo, `${name}-${scheme}`);
     }
   }
+  // Searching, with the matches marked; the confirmation of "Delete all my data".
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Memory' }).click();
+  await page.getByLabel('Search memories').fill('cats');
+  await shoot(page, testInfo, 'memory-search-dark');
+  await page.getByLabel('Search memories').fill('');
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Delete all my data…' }).click();
+  await shoot(page, testInfo, 'settings-delete-all-dark');
+  await page.getByRole('button', { name: 'Cancel' }).click();
 
   await page.setViewportSize({ width: 390, height: 844 });
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const name of PAGES) {
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: new RegExp(`^${name}$`, 'i') }).click();
+      if (name === 'memory') await openFirstHistory(page);
       await page.waitForTimeout(150);
       await shoot(page, testInfo, `phone-${name}-${scheme}`);
     }
@@ -50,6 +66,12 @@ test('every page, light and dark, desktop and phone', async ({ page }, testInfo)
     expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at 390 px`).toBeLessThanOrEqual(390);
   }
 });
+
+/** Opens the first memory's history (once), so the shots show provenance. */
+async function openFirstHistory(page: import('@playwright/test').Page) {
+  const details = page.locator('.memory-history').first();
+  if (!(await details.getAttribute('open'))) await details.locator('summary').click();
+}
 
 test('the no-WebGPU page, light and phone', async ({ page }, testInfo) => {
   await page.addInitScript(() => {

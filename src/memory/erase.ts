@@ -13,15 +13,15 @@
 /** Databases of WebLLM's model cache (its IndexedDB backend), kept apart with the models. */
 const isModelCache = (name: string) => name.startsWith('webllm/');
 
-/** What a database keeps, in words for the confirmation: store → [one, many]. */
+/** What a database keeps, in words for the confirmation (in the order said): store → [one, many]. */
 const NOUNS: Record<string, Record<string, [string, string]>> = {
   'memory-r1': {
-    banks: ['memory bank', 'memory banks'],
     memories: ['memory', 'memories'],
     history: ['history entry', 'history entries'],
     conversations: ['chat', 'chats'],
     turns: ['chat message', 'chat messages'],
     pending: ['memory update still to run', 'memory updates still to run'],
+    banks: ['memory bank', 'memory banks'],
     settings: ['setting', 'settings'],
   },
   'memory-r1-training': { checkpoints: ['training checkpoint', 'training checkpoints'] },
@@ -93,7 +93,9 @@ async function eachDatabase<T>(factory: IDBFactory, body: (db: IDBDatabase, name
 /** How many records each store of the user's databases holds (stores that are empty included). */
 export async function listUserData(factory: IDBFactory = indexedDB): Promise<StoredRecords[]> {
   const perDatabase = await eachDatabase(factory, async (db, database) => {
-    const stores = [...db.objectStoreNames];
+    const known = Object.keys(NOUNS[database] ?? {});
+    const rank = (store: string) => (known.includes(store) ? known.indexOf(store) : known.length);
+    const stores = [...db.objectStoreNames].sort((a, b) => rank(a) - rank(b));
     if (stores.length === 0) return [];
     const tx = db.transaction(stores, 'readonly');
     const counts = await Promise.all(stores.map((store) => request(tx.objectStore(store).count())));

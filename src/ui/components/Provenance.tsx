@@ -46,7 +46,7 @@ export function MemorySource({ store, memory }: { store: MemoryStore; memory: Me
           {conversation && (
             <>
               {' '}
-              in <a href={chatHref(conversation.id)}>{conversation.title || 'a chat'}</a>
+              in the chat <a href={chatHref(conversation.id)}>{quote(conversation.title || 'untitled')}</a>
             </>
           )}
           , <Time at={turn.at} />
@@ -109,13 +109,13 @@ export function HistoryLine({ entry, children }: { entry: HistoryEntry; children
       ) : (
         text
       )}
+      {children}
       {entry.facts && entry.facts.length > 0 && (
         <span className="history-facts small">
           {' '}
           Facts behind it: {entry.facts.map(quote).join(', ')}
         </span>
       )}
-      {children}
     </li>
   );
 }

@@ -125,6 +125,15 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
           latest={latest}
           busy={run.busy}
           ready={ready}
+          blocked={
+            !training
+              ? 'Training needs the local engine: open the app with a model folder (see Model, above).'
+              : model.status === 'loading'
+                ? 'Waiting for the model to load.'
+                : model.status !== 'ready'
+                  ? 'The model is not loaded (see the notice above).'
+                  : null
+          }
           onStart={start}
           onPause={() => void run.pause()}
           onResume={() => void run.resume()}

@@ -12,6 +12,8 @@ interface Props {
   busy: boolean;
   /** A model is loaded and a run can start. */
   ready: boolean;
+  /** Why a run cannot start now, said beside the controls (null when it can). */
+  blocked?: string | null;
   onStart: () => void;
   onPause: () => void;
   onResume: () => void;
@@ -33,7 +35,7 @@ const STATE_TEXT: Record<TrainingStatus['state'], string> = {
 
 const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
-export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResume, onStop, onRecover }: Props) {
+export function RunPanel({ status, latest, busy, ready, blocked = null, onStart, onPause, onResume, onStop, onRecover }: Props) {
   const state = status?.state ?? 'idle';
   const active = state === 'running' || state === 'pausing' || state === 'stopping';
   const total = status?.totalSteps ?? 0;
@@ -54,7 +56,7 @@ export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResu
           </button>
         )}
         {!active && !confirming && (
-          <button type="button" className={canResume ? undefined : 'primary'} disabled={!ready || busy} onClick={start}>
+          <button type="button" className={canResume ? undefined : 'primary'} disabled={!ready || busy} aria-describedby={blocked ? 'run-why' : undefined} onClick={start}>
             {hasRun ? 'Start a new run…' : 'Start training'}
           </button>
         )}
@@ -74,6 +76,11 @@ export function RunPanel({ status, latest, busy, ready, onStart, onPause, onResu
           </button>
         )}
       </div>
+      {blocked && !active && (
+        <p id="run-why" className="muted small">
+          {blocked}
+        </p>
+      )}
       {confirming && !active && (
         <div role="group" aria-labelledby="new-run-question" className="confirm-box">
           <p id="new-run-question">
