@@ -20,6 +20,12 @@ const harness = {
     harness.store = await memory.MemoryStore.open({ name });
     harness.store.subscribe((change) => harness.changes.push(change));
   },
+  /** A bank as the property tests compare it: memory id → text and speaker, and each change's undo flag. */
+  async snapshotBank(bankId: string) {
+    const memories = (await harness.s.list(bankId)).map((m) => [m.id, m.speaker === undefined ? { text: m.text } : { text: m.text, speaker: m.speaker }] as [string, { text: string; speaker?: string }]);
+    const changes = (await harness.s.history(bankId)).reverse().filter((h) => h.event === 'ADD' || h.event === 'UPDATE' || h.event === 'DELETE');
+    return { memories, flags: changes.map((h) => [h.seq, h.undoneBy ?? null] as [number, number | null]) };
+  },
   get s(): memory.MemoryStore {
     if (!harness.store) throw new Error('call harness.open(name) first');
     return harness.store;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { jsonProblems, PROTOTYPE_KEYS } from './json-limits';
 import { sameState, snapshot, undoneBy } from './operations';
 import { BankSchema, HistoryEntrySchema, MemorySchema, type Bank, type HistoryEntry, type HistoryEvent, type Memory } from './schema';
-import { refreshUndoFlags, type MemoryStore } from './store';
+import { refreshUndoFlags, type MemoryStore, type WriteTransaction } from './store';
 
 export const BACKUP_FORMAT = 'memory-r1-bank';
 export const BACKUP_VERSION = 1;
@@ -215,6 +215,22 @@ export interface ImportSummary {
   historyWritten: number;
 }
 
+/**
+ * Memories whose last recorded change no longer says what they hold. A merge of a crafted file (a version
+ * that wins with history the bank already has, memories without history) could leave one; it is refused.
+ */
+async function outOfStep(tx: WriteTransaction, ids: Iterable<string>): Promise<string[]> {
+  const problems: string[] = [];
+  for (const id of ids) {
+    const entries = await tx.objectStore('history').index('memoryId').getAll(id);
+    const last = entries.filter((e) => e.event !== 'NONE' && e.event !== 'REJECTED').reduce<HistoryEntry | undefined>((a, b) => (!a || b.seq > a.seq ? b : a), undefined);
+    if (last && !sameState(await tx.objectStore('memories').get(id), last.after)) {
+      problems.push(`memory "${id}": merged, its last recorded change would not be what it holds; import this file with "replace" instead`);
+    }
+  }
+  return problems;
+}
+
 /** Imports a backup file's text into its bank, all in one transaction; throws BackupError (writing nothing) if anything is wrong. */
 export async function importBank(store: MemoryStore, text: string, options: ImportOptions): Promise<ImportSummary> {
   const backup = parseBackup(text);
@@ -248,7 +264,7 @@ export async function importBank(store: MemoryStore, text: string, options: Impo
     }
     await banks.put(backup.bank);
     let memoriesWritten = 0;
-    /** Memories whose state after the import is not the file's (merge kept the bank's newer one). */
+    /** Memories whose history in the file is not merged (see below). */
     const diverged = new Set<string>();
     const writes = backup.memories.map((memory, i) => {
       const current = options.mode === 'merge' ? existing[i] : undefined;
@@ -261,9 +277,14 @@ export async function importBank(store: MemoryStore, text: string, options: Impo
     });
     // A memory the file deleted but the bank still holds also keeps the bank's state.
     if (options.mode === 'merge') historyOwners.forEach((m, i) => m && diverged.add(historyIds[i]!));
-    // Sequence numbers are global to the database: imported entries get new ones, and their undo links
-    // follow. The file's history of a memory whose state the bank kept is left out, so the bank's last
-    // entry for every memory still says what it holds (what undo checks, and a later export must pass).
+    // Merging adds the file's new entries of a memory after the bank's own, so they come last only when
+    // the file's last change to it is new too; otherwise (or when the bank kept its own state) they are
+    // left out. Either way the bank's last entry for every memory still says what it holds: what undo
+    // checks, and what a later export of the bank must pass.
+    const lastChange = new Map<string, HistoryEntry>();
+    for (const entry of backup.history) if (entry.memoryId && entry.event !== 'NONE' && entry.event !== 'REJECTED') lastChange.set(entry.memoryId, entry);
+    for (const [memoryId, entry] of lastChange) if (known.has(historyKey(entry))) diverged.add(memoryId);
+    // Sequence numbers are global to the database: imported entries get new ones, and their undo links follow.
     const newSeq = new Map<number, number>();
     const touched = new Set<string>();
     let historyWritten = 0;
@@ -284,6 +305,10 @@ export async function importBank(store: MemoryStore, text: string, options: Impo
     }
     for (const memoryId of touched) await refreshUndoFlags(tx, memoryId);
     await Promise.all(writes);
+    if (options.mode === 'merge') {
+      const problems = await outOfStep(tx, new Set([...fileMemories.keys(), ...historyIds]));
+      if (problems.length) throw new BackupError(problems.slice(0, MAX_PROBLEMS));
+    }
     return { bankId, memoriesWritten, memoriesKept: backup.memories.length - memoriesWritten, historyWritten };
   });
   store.announce({ kind: 'reset', bankId, remote: false });
