@@ -37,6 +37,8 @@ const DATA = '../shared/data/locomo10.json';
 /** Few turns, short replies: a random model's words mean nothing; the path is what is checked. */
 const TURNS = 3;
 const CAP = 24;
+/** Evaluation needs no facts to be found: shorter still. */
+const EVAL_CAP = 12;
 
 /**
  * Starts a long-running command that prints one JSON line once listening. In its own process group:
@@ -115,7 +117,7 @@ describe('memory-r1 serve, and every command through --endpoint', () => {
 
   it('evaluates through --endpoint as in-process, and resumes after the server fails', async () => {
     const conversations = conversationsOf(await readLocomoFile(DATA), 'train');
-    const cap = { max_tokens: CAP };
+    const cap = { max_tokens: EVAL_CAP };
     const inProcess = await runLocomoEval({
       conversations,
       model: new LocalChatModel(engine),
@@ -126,7 +128,7 @@ describe('memory-r1 serve, and every command through --endpoint', () => {
       sampling: { extract: cap, manage: cap, answer: cap },
     });
     const out = join(dir, 'eval.json');
-    const evalArgs = (endpoint: string, questions: number) => ['eval', '--data', DATA, '--split', 'train', '--endpoint', endpoint, '--endpoint-model', 'tiny', '--turns', '2', '--questions', String(questions), '--max-new-tokens', String(CAP), '--out', out, '--json'];
+    const evalArgs = (endpoint: string, questions: number) => ['eval', '--data', DATA, '--split', 'train', '--endpoint', endpoint, '--endpoint-model', 'tiny', '--turns', '2', '--questions', String(questions), '--max-new-tokens', String(EVAL_CAP), '--out', out, '--json'];
     // The first question is answered, then the server fails the next request (no retries): a clear error.
     await cli(...evalArgs(url, 1));
     const failing = await startFaultyProxy(url, () => ({ kind: 'status', status: 500 }), { maxRequests: 5, lifetimeMs: 60_000 });
