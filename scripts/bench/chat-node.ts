@@ -3,6 +3,8 @@
 // turn's memory update (extract → manage → apply) is finished, both from the moment the message is sent.
 // Two engines: the scripted one with a fixed delay per generated word (every call, as a real model spends
 // time per token), and our local engine on a tiny random model (the words are noise, the costs are real).
+// Each runs the turn order the chat uses (reply first, remember after) and the one it used before
+// (remember, then answer), on a fresh bank each.
 import { requestNodeGpuContext } from '../../src/gpu/node-device';
 import type { ChatModel, ChatRequest, ChatResponse } from '../../src/llm/chat-model';
 import { LocalChatModel } from '../../src/llm/local';
@@ -12,7 +14,7 @@ import { Engine } from '../../src/model/engine';
 import { MemorySource } from '../../src/model/source';
 import { makeTinyModel } from '../../src/model/tiny';
 import { replyFor, ScriptSchema } from '../../src/ui/engines/script';
-import { chatRunner, type ChatRunner } from './chat-turn';
+import { chatRunner, type ChatRunner, type TurnOrder } from './chat-turn';
 
 const TURNS = ['Hi! I live in Paris with my cat Miso.', 'Where do I live?', 'Miso now has a sister, a kitten called Tofu.', 'What are my cats called?'];
 const WORD_DELAY_MS = 15;
@@ -52,9 +54,11 @@ interface TurnFigures {
   first_token_ms: number | null;
   reply_done_ms: number;
   memory_updated_ms: number;
+  /** The reply call's prompt (the scripted engine counts words). */
+  reply_prompt_tokens: number;
 }
 
-async function measure(engine: string, runner: ChatRunner): Promise<{ engine: string; turns: TurnFigures[]; mean_first_token_ms: number; mean_memory_updated_ms: number }> {
+async function measure(engine: string, runner: ChatRunner): Promise<{ engine: string; order?: TurnOrder; turns: TurnFigures[]; mean_first_token_ms: number; mean_memory_updated_ms: number }> {
   const turns: TurnFigures[] = [];
   for (const [i, text] of TURNS.entries()) {
     const start = performance.now();
@@ -64,8 +68,9 @@ async function measure(engine: string, runner: ChatRunner): Promise<{ engine: st
     });
     const since = (promise: Promise<unknown>) => promise.then(() => performance.now() - start);
     const [replyDone, memoryDone] = await Promise.all([since(reply), since(memory)]);
-    turns.push({ turn: i + 1, text, first_token_ms: first === null ? null : Math.round(first), reply_done_ms: Math.round(replyDone), memory_updated_ms: Math.round(memoryDone) });
-    console.error(`[chat] ${engine} turn ${i + 1}: first token ${turns.at(-1)!.first_token_ms} ms, memory updated ${turns.at(-1)!.memory_updated_ms} ms`);
+    const promptTokens = ((await reply) as { usage: { promptTokens: number } }).usage.promptTokens;
+    turns.push({ turn: i + 1, text, first_token_ms: first === null ? null : Math.round(first), reply_done_ms: Math.round(replyDone), memory_updated_ms: Math.round(memoryDone), reply_prompt_tokens: promptTokens });
+    console.error(`[chat] ${engine} turn ${i + 1}: first token ${turns.at(-1)!.first_token_ms} ms, memory updated ${turns.at(-1)!.memory_updated_ms} ms, reply prompt ${promptTokens} tokens`);
   }
   const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
   return {
@@ -76,17 +81,22 @@ async function measure(engine: string, runner: ChatRunner): Promise<{ engine: st
   };
 }
 
+const ORDERS: TurnOrder[] = ['sequential', 'reply-first'];
 const results = [];
-results.push(await measure(`scripted, ${WORD_DELAY_MS} ms per word`, chatRunner(pacedScripted(), new InMemoryBank('chat'), {})));
+for (const order of ORDERS) {
+  results.push({ ...(await measure(`scripted, ${WORD_DELAY_MS} ms per word, ${order}`, chatRunner(pacedScripted(), new InMemoryBank('chat'), {}, order))), order });
+}
 
 const gpu = await requestNodeGpuContext();
 const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'mlc', arch: 'qwen2', quant: 'q4f16_1', seed: 3 })), gpu, { maxTokens: 4096 });
-// The reply samples (temperature 1): greedy decoding of the random model repeats a newline, which shows nothing.
-const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 1, seed: 11, max_tokens: 24 } };
 const local = new LocalChatModel(engine);
 // Shader compilation and first-use costs are paid once, before the first measured turn.
 await local.chat({ messages: [{ role: 'user', content: 'warm up' }], max_tokens: 4, temperature: 0 });
-results.push(await measure('local engine, tiny qwen2 q4f16_1', chatRunner(local, new InMemoryBank('chat'), caps)));
+// The reply samples (temperature 1): greedy decoding of the random model repeats a newline, which shows nothing.
+const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 1, seed: 11, max_tokens: 24 } };
+for (const order of ORDERS) {
+  results.push({ ...(await measure(`local engine, tiny qwen2 q4f16_1, ${order}`, chatRunner(local, new InMemoryBank('chat'), caps, order))), order });
+}
 engine.dispose();
 gpu.device.destroy();
 
