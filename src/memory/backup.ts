@@ -71,9 +71,24 @@ function decodeEmbedding(text: string): Float32Array | string {
   return vector;
 }
 
+/**
+ * The embedding size a backup keeps: the most common among the memories. Embeddings of another size (an
+ * earlier model's, not yet replaced) or with non-finite values are left out, as an import would refuse
+ * them; they are derived data, and the bank computes them again once an embedding model is loaded.
+ */
+function keptDimension(memories: readonly Memory[]): number | undefined {
+  const counts = new Map<number, number>();
+  for (const m of memories) if (m.embedding?.length) counts.set(m.embedding.length, (counts.get(m.embedding.length) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
+}
+
 export async function exportBank(store: MemoryStore, bankId: string): Promise<string> {
   const bank = (await store.listBanks()).find((b) => b.id === bankId) ?? { id: bankId, name: bankId, createdAt: Date.now() };
-  const memories = (await store.list(bankId)).map(({ embedding, ...rest }) => (embedding ? { ...rest, embedding: encodeEmbedding(embedding) } : rest));
+  const stored = await store.list(bankId);
+  const dimension = keptDimension(stored);
+  const memories = stored.map(({ embedding, ...rest }) =>
+    embedding?.length === dimension && embedding.every(Number.isFinite) ? { ...rest, embedding: encodeEmbedding(embedding) } : rest,
+  );
   const history = (await store.history(bankId)).reverse();
   const file: BackupFile = { format: BACKUP_FORMAT, version: BACKUP_VERSION, exportedAt: Date.now(), bank, memories, history };
   return JSON.stringify(file);

@@ -115,6 +115,9 @@ describe('history records', () => {
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(rejected(deep).operation).toBe('(not kept: nested deeper than 16 levels)');
     expect(HistoryEntrySchema.safeParse({ ...rejected(deep), seq: 1 }).success).toBe(true);
+    // A model's prototype-polluting key is kept as text, so the bank's own backup never trips the import's key check.
+    const polluting = JSON.parse('{"event": "ADD", "__proto__": {"x": 1}}');
+    expect(rejected(polluting).operation).toBe('{"event":"ADD","__proto__":{"x":1}}');
   });
 
   it('undo flags follow the undo links: after undo, redo and an undo of the redo the original reads undone', () => {

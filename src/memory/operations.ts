@@ -1,6 +1,6 @@
 // Validating a batch of memory operations against the bank: pure, so the same rules serve the store,
 // the agents (which report rejections to the model) and the tests.
-import { jsonProblems } from './json-limits';
+import { jsonProblems, PROTOTYPE_KEYS } from './json-limits';
 import { MAX_FACTS, MAX_MEMORY_TEXT, MAX_REASON, OPERATION_LIMITS, OperationSchema, type Actor, type HistoryEntry, type Memory, type MemoryEvent, type MemorySnapshot, type NewHistoryEntry, type Operation } from './schema';
 
 /** What one operation of a batch will do, decided before anything is written. */
@@ -146,10 +146,13 @@ export function historyRecord(bankId: string, plan: PlannedOperation, context: {
  * note of what it was, so a bank's history always fits the limits its backups are checked against.
  */
 export function keptOperation(operation: unknown): unknown {
-  const problem = jsonProblems(operation, { ...OPERATION_LIMITS, maxProblems: 1 })[0];
+  const problem = jsonProblems(operation, { ...OPERATION_LIMITS, forbiddenKeys: PROTOTYPE_KEYS, maxProblems: 1 })[0];
   if (!problem) return operation;
   if (problem.message.startsWith('nested')) return `(not kept: ${problem.message})`;
-  return `(not kept: ${problem.message}) ${JSON.stringify(operation).slice(0, 500)}…`;
+  const json = JSON.stringify(operation);
+  // A key such as "__proto__" is kept as text: as JSON, the backup check refuses it (and rightly so).
+  if (problem.message.startsWith('the key') && json.length <= OPERATION_LIMITS.maxChars) return json;
+  return `(not kept: ${problem.message}) ${json.slice(0, 500)}…`;
 }
 
 /**
