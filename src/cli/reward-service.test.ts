@@ -16,6 +16,7 @@ import { answerReward, managerReward } from '../eval/rewards';
 import { echoAgents } from '../eval/test-helpers';
 import { answerTupleId, DATA_SOURCE, managerTupleId, trlRows, verlRows } from '../eval/trainer-datasets';
 import { buildTrainingTuples, type TrainingTuples } from '../eval/tuples';
+import { OpenAIChatModel } from '../llm/openai';
 import { createRewardServer } from './reward-service';
 import { verlParquet } from './verl-parquet';
 
@@ -132,6 +133,13 @@ describe('training data for TRL and verl, and the reward server', () => {
       const bad = await fetch(url, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: 'answer:nope#1', completion: 'x' }] }) });
       expect(bad.status).toBe(404);
       expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/no tuple "answer:nope#1"/);
+      // The frozen agent's server is down: 503, so the trainer may retry the batch.
+      const down = createRewardServer({ tuples, frozen: new OpenAIChatModel({ url: 'http://127.0.0.1:9/v1', model: 'x', retries: 0 }) });
+      await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+      const unavailable = await fetch(`http://127.0.0.1:${(down.address() as AddressInfo).port}/reward`, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: managerTupleId(manager[0]!), completion: add }] }) });
+      await new Promise((resolve) => down.close(resolve));
+      expect(unavailable.status).toBe(503);
+      expect(((await unavailable.json()) as { error: { message: string } }).error.message).toMatch(/model server http:\/\/127\.0\.0\.1:9\/v1: cannot connect/);
       const malformed = await fetch(url, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: 3 }] }) });
       expect(malformed.status).toBe(400);
     } finally {

@@ -115,8 +115,14 @@ export class OpenAIChatModel implements ChatModel {
   private readonly slots: Slots;
   private readonly fetch: typeof fetch;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly options: Omit<OpenAIChatModelOptions, 'apiKey'>;
+  /** A true private field: not in JSON.stringify, structured clones or object dumps of the model. */
+  readonly #apiKey: string | undefined;
 
-  constructor(private readonly options: OpenAIChatModelOptions) {
+  constructor(options: OpenAIChatModelOptions) {
+    const { apiKey, ...rest } = options;
+    this.options = rest;
+    this.#apiKey = apiKey;
     this.base = apiBase(options.url);
     this.endpoint = displayUrl(this.base);
     this.id = `endpoint:${options.model}`;
@@ -287,7 +293,7 @@ export class OpenAIChatModel implements ChatModel {
 
   private async post(path: string, body: unknown, attempt: Attempt): Promise<Response> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     let response: Response;
     try {
       response = await this.fetch(`${this.base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal: attempt.signal });
@@ -345,7 +351,7 @@ export class OpenAIChatModel implements ChatModel {
 
   /** Never let a key echoed by a server reach a message. */
   private redact(text: string): string {
-    const key = this.options.apiKey;
+    const key = this.#apiKey;
     return key ? text.split(key).join('***') : text;
   }
 }
