@@ -13,6 +13,7 @@ const SUITES = {
   locomo: { node: 'scripts/bench/locomo-node.ts' },
   eval: { node: 'scripts/bench/eval-node.ts' },
   chat: { node: 'scripts/bench/chat-node.ts' },
+  retrieval: { node: 'scripts/bench/retrieval-node.ts' },
 };
 
 const suites = process.argv.slice(2);

@@ -20,10 +20,10 @@ function stem(word: string): string {
   return stemmed;
 }
 
-/** Lower-cased, stemmed words and numbers, stopwords dropped. */
-export function tokenize(text: string): string[] {
-  const words = text.toLowerCase().match(WORD) ?? [];
-  return words.filter((word) => !STOPWORDS.has(word)).map(stem);
+/** Lower-cased, stemmed words and numbers, stopwords dropped (`stemming` false: the words as they are). */
+export function tokenize(text: string, stemming = true): string[] {
+  const words = (text.toLowerCase().match(WORD) ?? []).filter((word) => !STOPWORDS.has(word));
+  return stemming ? words.map(stem) : words;
 }
 
 /**
@@ -58,9 +58,11 @@ export class Bm25Index {
   private touched = new Int32Array(0);
   private touchedScores = new Float32Array(0);
 
+  /** `stemming` off is the plain-word index (benchmarks compare the two). */
   constructor(
     private readonly k1 = 1.2,
     private readonly b = 0.75,
+    private readonly stemming = true,
   ) {}
 
   get size(): number {
@@ -70,7 +72,7 @@ export class Bm25Index {
   set(slot: number, text: string): void {
     this.remove(slot);
     const counts = new Map<string, number>();
-    const words = tokenize(text);
+    const words = tokenize(text, this.stemming);
     for (const word of words) counts.set(word, (counts.get(word) ?? 0) + 1);
     const document = { terms: [...counts.keys()], counts: [...counts.values()], length: words.length };
     this.documents[slot] = document;
@@ -105,7 +107,7 @@ export class Bm25Index {
 
   /** Scores every document sharing a term with the query: `count` slots and their scores (valid until the next search). */
   search(query: string): { slots: Int32Array; scores: Float32Array; count: number } {
-    const terms = [...new Set(tokenize(query))];
+    const terms = [...new Set(tokenize(query, this.stemming))];
     const capacity = this.documents.length;
     if (this.scores.length < capacity) {
       this.scores = new Float32Array(Math.max(1024, capacity * 2));
