@@ -124,6 +124,17 @@ describe('OpenAI-compatible client and server on 127.0.0.1', () => {
     expect(error.message).toMatch(new RegExp(`^model server ${url.replace(/[/.]/g, '\\$&')}: HTTP 404 .*does not exist.*check the URL`));
   });
 
+  it('reports a streamed request that fails before its first token with a status, not a broken stream', async () => {
+    const failing = createOpenAIServer({ models: new Map([['base', { model: new ScriptedChatModel(() => { throw new Error('The prompt has 9000 tokens, but the context holds 4096'); }) }]]) });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const error = (await new OpenAIChatModel({ url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/v1`, model: 'base', retries: 0 })
+      .chat({ messages: [{ role: 'user', content: 'long' }], onToken: () => {} })
+      .catch((e: unknown) => e)) as EndpointError;
+    await new Promise((resolve) => failing.close(resolve));
+    expect(error.problem).toBe('bad-request');
+    expect(error.message).toMatch(/HTTP 400, request refused \(the server said: The prompt has 9000 tokens/);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     const model = client({ model: 'slowpoke', concurrency: 2 });
     await Promise.all(Array.from({ length: 6 }, (_, i) => model.chat({ messages: [{ role: 'user', content: `q${i}` }] })));

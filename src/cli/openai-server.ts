@@ -196,22 +196,36 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
       return;
     }
     const chunk = (delta: Record<string, unknown>, finish: string | null) => ({ id, object: 'chat.completion.chunk', created, model: name, choices: [{ index: 0, delta, finish_reason: finish }] });
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    res.write(sseEvent(chunk({ role: 'assistant', content: '' }, null)));
-    request.onToken = (delta) => void res.write(sseEvent(chunk({ content: delta }, null)));
+    // Headers wait for the first token, so a request that fails before any (a prompt too long for the
+    // context, say) still gets a proper status and error body.
+    let started = false;
+    const begin = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write(sseEvent(chunk({ role: 'assistant', content: '' }, null)));
+    };
+    request.onToken = (delta) => {
+      begin();
+      res.write(sseEvent(chunk({ content: delta }, null)));
+    };
+    let reply;
     try {
-      const reply = await model.chat(request);
-      res.write(sseEvent(chunk({}, reply.finishReason ?? 'stop')));
-      if (includeUsage) {
-        const usage = { prompt_tokens: reply.usage.promptTokens, completion_tokens: reply.usage.completionTokens, total_tokens: reply.usage.promptTokens + reply.usage.completionTokens };
-        res.write(sseEvent({ id, object: 'chat.completion.chunk', created, model: name, choices: [], usage }));
-      }
-      res.end(sseEvent('[DONE]'));
+      reply = await model.chat(request);
     } catch (error) {
+      if (!started) throw error;
       // Headers are sent: the error goes in the stream, and no [DONE] follows.
       if (!controller.signal.aborted) res.end(sseEvent(failure(error).body));
       else res.end();
+      return;
     }
+    begin();
+    res.write(sseEvent(chunk({}, reply.finishReason ?? 'stop')));
+    if (includeUsage) {
+      const usage = { prompt_tokens: reply.usage.promptTokens, completion_tokens: reply.usage.completionTokens, total_tokens: reply.usage.promptTokens + reply.usage.completionTokens };
+      res.write(sseEvent({ id, object: 'chat.completion.chunk', created, model: name, choices: [], usage }));
+    }
+    res.end(sseEvent('[DONE]'));
   }
 
   async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
