@@ -96,6 +96,10 @@ test('regenerate replaces the last reply; conversations are renamed, searched an
   await expect(lastReply(page).locator('.bubble')).toHaveText('Second reply.');
   await expect(page.locator('.thread .message')).toHaveCount(2);
   await expect(page.locator('.message time').first()).toHaveAttribute('datetime', /^\d{4}-\d\d-\d\dT/);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await lastReply(page).getByRole('button', { name: 'Copy assistant message' }).click();
+  await expect(lastReply(page).getByRole('button', { name: 'Copy assistant message' })).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('Second reply.');
 
   // A second conversation, remembered: rename it, find it by a word of a message, delete the first.
   await page.unroute('**/chat-script.json');

@@ -33,11 +33,16 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', tim
 
 /** One message: a reply rendered as Markdown, with its time, actions, and the memories it used or made. */
 export function Message({ entry, onRegenerate, onDelete, loadOperations }: Props) {
-  const [copied, setCopied] = useState(false);
+  const [copied, setCopied] = useState<'Copied' | 'Copy failed' | null>(null);
   const copy = async () => {
-    await navigator.clipboard.writeText(entry.text);
-    setCopied(true);
-    setTimeout(() => setCopied(false), 1500);
+    try {
+      await navigator.clipboard.writeText(entry.text);
+      setCopied('Copied');
+    } catch {
+      // No clipboard here (an insecure page, a denied permission): say so rather than nothing.
+      setCopied('Copy failed');
+    }
+    setTimeout(() => setCopied(null), 1500);
   };
   const who = entry.role === 'user' ? 'You' : 'Assistant';
   return (
@@ -53,7 +58,7 @@ export function Message({ entry, onRegenerate, onDelete, loadOperations }: Props
         {!entry.streaming && (
           <span className="message-actions">
             <button type="button" className="link-button" onClick={() => void copy()} aria-label={`Copy ${who.toLowerCase()} message`}>
-              {copied ? 'Copied' : 'Copy'}
+              {copied ?? 'Copy'}
             </button>
             {onRegenerate && (
               <button type="button" className="link-button" onClick={onRegenerate}>

@@ -45,17 +45,6 @@ export function outcomeOf(report: IngestReport): MemoryOutcome {
   return { changed: report.applied.filter((op) => op.event !== 'NONE').length, rejected: report.rejected.length };
 }
 
-/** A one-line summary of what a turn did to the bank ("1 added, 1 updated"). */
-export function summariseIngest(report: IngestReport): string {
-  if (report.fellBack) return 'The memory manager’s reply was unusable; nothing was changed.';
-  const counts = new Map<string, number>();
-  for (const op of report.applied) counts.set(op.event, (counts.get(op.event) ?? 0) + 1);
-  const words: Record<string, string> = { ADD: 'added', UPDATE: 'updated', DELETE: 'deleted', NONE: 'already known' };
-  const parts = [...counts].map(([event, n]) => `${n} ${words[event] ?? event}`);
-  if (report.rejected.length) parts.push(`${report.rejected.length} rejected`);
-  return parts.length ? `Memory: ${parts.join(', ')}` : 'Nothing new to remember';
-}
-
 /** Earlier messages as the reply agent sees them, with the day each was said. */
 export function replyHistory(entries: readonly { role: 'user' | 'assistant'; text: string; at: number }[]): ReplyTurn[] {
   return entries.filter((e) => e.text.trim() !== '').map((e) => ({ role: e.role, text: e.text, date: todayAsSessionDate(new Date(e.at)) }));
