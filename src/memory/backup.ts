@@ -87,7 +87,7 @@ export async function exportBank(store: MemoryStore, bankId: string): Promise<st
   const stored = await store.list(bankId);
   const dimension = keptDimension(stored);
   const memories = stored.map(({ embedding, ...rest }) =>
-    embedding?.length === dimension && embedding.every(Number.isFinite) ? { ...rest, embedding: encodeEmbedding(embedding) } : rest,
+    embedding && embedding.length === dimension && embedding.every(Number.isFinite) ? { ...rest, embedding: encodeEmbedding(embedding) } : rest,
   );
   const history = (await store.history(bankId)).reverse();
   const file: BackupFile = { format: BACKUP_FORMAT, version: BACKUP_VERSION, exportedAt: Date.now(), bank, memories, history };
