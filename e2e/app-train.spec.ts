@@ -43,7 +43,7 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   const state = page.locator('.run-state');
   await expect(state).toContainText(/step [12] of 3/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(state).toContainText('Paused');
+  await expect(state).toContainText('Paused', { timeout: 60_000 }); // after the step under way
   const checkpoints = page.getByRole('list', { name: 'Checkpoints' });
   await expect(checkpoints.getByRole('listitem').first()).toContainText(/Step [12] of 3/);
   await expect(page.getByRole('figure').filter({ hasText: 'Reward (mean ± std)' })).toContainText(/\d\.\d\d at step [12]/);
