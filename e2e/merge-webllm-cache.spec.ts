@@ -1,7 +1,7 @@
 // A merged model installed as a WebLLM custom model, in real Chromium storage: the files land where WebLLM
 // looks (WebLLM's own hasModelInCache agrees), our loaders read back exactly the merged weights, the
-// registry lists it, and removal leaves nothing behind. WebLLM cannot run it here: that needs the base
-// model's library (a download) and a GPU; the cache layout is what this checks.
+// registry lists it, and removal leaves nothing behind. The tiny model has no WebLLM library, so this
+// checks the cache layout; webllm-engine.spec.ts has WebLLM run a merged 0.5B-shaped model.
 import { expect, test } from '@playwright/test';
 
 test.beforeEach(async ({ page }) => {

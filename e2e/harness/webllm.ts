@@ -43,6 +43,7 @@ function entryFor(model: TestModel): CustomModelEntry {
 
 let loaded: { model: WebLlmChatModel; engine: WebLlmEngine } | undefined;
 let ours: Engine | undefined;
+const rows = new Map<string, Float64Array>();
 
 const webllmHarness = {
   /** Loads a model (prebuilt id, or one of `models` by name); keeps it for the calls below. */
@@ -165,6 +166,42 @@ const webllmHarness = {
       ids.push(order[0]!);
     }
     return { promptTokens, steps: out };
+  },
+
+  /**
+   * Keeps our engine's log-probabilities after the prompt (over the tokenizer's ids) under `label`, to
+   * compare models with `rowDistance`.
+   */
+  async keepRow(label: string, promptParts: string[], adapter?: { seed: number; layers: number[] }) {
+    if (!ours) throw new Error('load our engine first');
+    const engine = ours;
+    const ids = promptParts.flatMap((p) => engine.tokenizer.encode(p));
+    const V = engine.config.vocabSize;
+    const logits = await engine.logits(ids, adapter ? { adapter: useAdapter(engine, adapter) } : {});
+    const row = Float64Array.from(logits.subarray((ids.length - 1) * V, (ids.length - 1) * V + engine.tokenizer.size));
+    let max = -Infinity;
+    for (const v of row) max = Math.max(max, v);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    const lse = max + Math.log(sum);
+    rows.set(label, row.map((v) => v - lse));
+    let best = 0;
+    for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+    return { token: engine.tokenizer.decode([best]), logprob: row[best]! - lse };
+  },
+
+  /** Mean and largest |a - b| of two kept rows. */
+  rowDistance(a: string, b: string) {
+    const [x, y] = [rows.get(a), rows.get(b)];
+    if (!x || !y) throw new Error(`keep rows "${a}" and "${b}" first`);
+    let total = 0;
+    let max = 0;
+    for (let i = 0; i < x.length; i++) {
+      const d = Math.abs(x[i]! - y[i]!);
+      total += d;
+      max = Math.max(max, d);
+    }
+    return { mean: total / x.length, max };
   },
 
   /** Merges the test adapter into the base at `baseUrl` and installs the result into WebLLM's cache with our code. */

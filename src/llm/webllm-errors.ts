@@ -48,12 +48,13 @@ export interface ErrorContext {
   downloadMB?: number;
 }
 
+// First match wins. A lost device comes first: what follows it (an unloaded model, aborted work) is its consequence.
 const RULES: readonly { kind: WebLlmErrorKind; test: RegExp }[] = [
+  { kind: 'device-lost', test: /DeviceLostError|device (?:was |is )?lost/i },
   { kind: 'aborted', test: /AbortError|aborted|interrupted/i },
   { kind: 'model-not-found', test: /ModelNotFoundError|Cannot find model record|SpecifiedModelNotFoundError/ },
   { kind: 'shader-f16', test: /ShaderF16SupportError|shader-f16/ },
   { kind: 'no-webgpu', test: /WebGPUNotAvailableError|WebGPUNotFoundError|WebGPU is not supported|Cannot find WebGPU|navigator\.gpu|no (?:GPU )?adapter/i },
-  { kind: 'device-lost', test: /DeviceLostError|device (?:was |is )?lost/i },
   { kind: 'out-of-memory', test: /out of memory|OutOfMemory|Failed to allocate|allocation failed|could not allocate|Cannot allocate|OOM/i },
   { kind: 'storage-full', test: /QuotaExceeded|quota/i },
   { kind: 'context-too-long', test: /ContextWindowSizeExceededError|exceed context window/i },
