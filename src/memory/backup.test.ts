@@ -86,6 +86,10 @@ describe('parseBackup', () => {
     // Within the limits, whatever its shape, it is kept as written.
     const odd = { event: 'MERGE', id: [1, { deep: [null, true] }], text: 'y'.repeat(10_000) };
     expect(parseBackup(file(odd)).history[1]!.operation).toEqual(odd);
+    // A model's "constructor" key inside a rejected operation (kept as written by an older app) is no reason
+    // to refuse a schema-valid file: the operation is kept as its JSON text.
+    const text = file({ event: 'ADD', text: 'x' }).replace('"operation":{', '"operation":{"constructor":{"prototype":1},');
+    expect(parseBackup(text).history[1]!.operation).toBe('{"constructor":{"prototype":1},"event":"ADD","text":"x"}');
   });
 });
 

@@ -162,6 +162,22 @@ function historyProblems(bankId: string, history: readonly HistoryEntry[], memor
   return problems;
 }
 
+/**
+ * A rejected operation is whatever a model wrote, and an older app kept it as it was: one holding a key
+ * such as "constructor" becomes its JSON text (as the store keeps it now) instead of refusing the file.
+ * Its size and depth are still checked, by the schema.
+ */
+function keepOperationsAsText(data: unknown): void {
+  const history = data !== null && typeof data === 'object' && Object.hasOwn(data, 'history') ? (data as { history: unknown }).history : undefined;
+  if (!Array.isArray(history)) return;
+  for (const entry of history) {
+    if (entry === null || typeof entry !== 'object' || !Object.hasOwn(entry, 'operation')) continue;
+    const operation = (entry as { operation: unknown }).operation;
+    const [problem] = jsonProblems(operation, { maxDepth: MAX_BACKUP_DEPTH, forbiddenKeys: PROTOTYPE_KEYS, maxProblems: 1 });
+    if (problem?.message.startsWith('the key')) (entry as { operation: unknown }).operation = JSON.stringify(operation);
+  }
+}
+
 /** Parses and checks a backup file; throws BackupError listing every problem found (up to 20). */
 export function parseBackup(text: string): Backup {
   if (text.length > MAX_BACKUP_CHARS) throw new BackupError([`the file is ${text.length} characters long; the limit is ${MAX_BACKUP_CHARS}`]);
@@ -171,6 +187,7 @@ export function parseBackup(text: string): Backup {
   } catch (error) {
     throw new BackupError([`the file is not valid JSON (${(error as Error).message}); is it complete?`]);
   }
+  keepOperationsAsText(data);
   const shape = jsonProblems(data, { maxDepth: MAX_BACKUP_DEPTH, forbiddenKeys: PROTOTYPE_KEYS, maxProblems: MAX_PROBLEMS });
   if (shape.length) throw new BackupError(shape.map(({ path, message }) => `${path}: ${message}`));
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BackupError(['the file is not a Memory-R1 bank backup (expected a JSON object)']);
