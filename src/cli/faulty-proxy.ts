@@ -3,6 +3,7 @@
 // requests a plan picks. Bounded: it refuses to proxy anywhere but loopback, serves at most
 // `maxRequests` requests and closes itself after `lifetimeMs`, so a test that forgets it cannot leak it.
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export type Fault =
   | { kind: 'pass' }
@@ -120,4 +121,13 @@ export async function startFaultyProxy(target: string, plan: (index: number, pat
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return { url: `http://127.0.0.1:${port}/v1`, seen, close };
+}
+
+/** A loopback port nothing listens on (a server's, just closed): a server that is down. */
+export async function closedLoopbackPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }

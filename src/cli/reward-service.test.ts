@@ -17,6 +17,7 @@ import { echoAgents } from '../eval/test-helpers';
 import { answerTupleId, DATA_SOURCE, managerTupleId, trlRows, verlRows } from '../eval/trainer-datasets';
 import { buildTrainingTuples, type TrainingTuples } from '../eval/tuples';
 import { OpenAIChatModel } from '../llm/openai';
+import { closedLoopbackPort } from './faulty-proxy';
 import { createRewardServer } from './reward-service';
 import { verlParquet } from './verl-parquet';
 
@@ -134,12 +135,13 @@ describe('training data for TRL and verl, and the reward server', () => {
       expect(bad.status).toBe(404);
       expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/no tuple "answer:nope#1"/);
       // The frozen agent's server is down: 503, so the trainer may retry the batch.
-      const down = createRewardServer({ tuples, frozen: new OpenAIChatModel({ url: 'http://127.0.0.1:9/v1', model: 'x', retries: 0 }) });
+      const gone = `http://127.0.0.1:${await closedLoopbackPort()}/v1`;
+      const down = createRewardServer({ tuples, frozen: new OpenAIChatModel({ url: gone, model: 'x', retries: 0 }) });
       await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
       const unavailable = await fetch(`http://127.0.0.1:${(down.address() as AddressInfo).port}/reward`, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: managerTupleId(manager[0]!), completion: add }] }) });
       await new Promise((resolve) => down.close(resolve));
       expect(unavailable.status).toBe(503);
-      expect(((await unavailable.json()) as { error: { message: string } }).error.message).toMatch(/model server http:\/\/127\.0\.0\.1:9\/v1: cannot connect/);
+      expect(((await unavailable.json()) as { error: { message: string } }).error.message).toContain(`model server ${gone}: cannot connect (ECONNREFUSED)`);
       const malformed = await fetch(url, { method: 'POST', body: JSON.stringify({ items: [{ tuple_id: 3 }] }) });
       expect(malformed.status).toBe(400);
     } finally {

@@ -326,6 +326,7 @@ export class OpenAIChatModel implements ChatModel {
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || /terminated|other side closed/i.test(String(code))) {
       return new EndpointError(this.endpoint, 'truncated', `the connection was cut off mid-reply (${code}); retry, or check the server and any proxy in between`);
     }
+    if (code === 'bad port') return new EndpointError(this.endpoint, 'bad-request', 'fetch refuses this port (it is on the list of ports browsers block): serve on another port');
     return new EndpointError(this.endpoint, 'unreachable', `cannot connect (${code}); is the server running at this address?`);
   }
 

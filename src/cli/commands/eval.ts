@@ -149,7 +149,8 @@ LLM-as-a-Judge when a judge is given (marked in the table as a local judge).
   --script FILE           instead of a model: scripted replies per agent, for smoke tests
                           {"extract": [...], "manage": [...], "answer": [...], "judge": [...]}
   --answer-endpoint-model NAME  with --endpoint: the Answer Agent's model (e.g. an adapter's served name)
-  --judge-endpoint-model NAME   the judge on a model server (--endpoint's, or --judge-endpoint URL)
+  --judge-endpoint-model NAME   the judge on a model server (--endpoint's, or --judge-endpoint URL; also
+                          beside --model or --script)
   --out FILE              results and summary as JSON; the table goes to FILE.md
   --json                  print the summary as JSON instead of the table
 Smoke tests only (a fraction of the benchmark, not comparable with published numbers):
@@ -202,7 +203,9 @@ ${ENDPOINT_USAGE}`,
     if (values.endpoint !== undefined) {
       for (const flag of ['adapter', 'manager-adapter', 'judge', 'embed'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (on a model server, name models with --answer-endpoint-model / --judge-endpoint-model)`);
     } else {
-      for (const flag of ['answer-endpoint-model', 'judge-endpoint-model', 'judge-endpoint'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --endpoint`);
+      if (values['answer-endpoint-model'] !== undefined) throw new UsageError('--answer-endpoint-model needs --endpoint');
+      if (values['judge-endpoint-model'] !== undefined && values['judge-endpoint'] === undefined) throw new UsageError('--judge-endpoint-model needs --endpoint or --judge-endpoint URL');
+      if (values['judge-endpoint-model'] !== undefined && values.judge !== undefined) throw new UsageError('give --judge DIR or --judge-endpoint-model NAME, not both');
     }
     if (values.script !== undefined) {
       for (const flag of ['adapter', 'manager-adapter', 'judge', 'embed'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --model (a script has no adapters; put judge replies in the script)`);
@@ -221,6 +224,12 @@ ${ENDPOINT_USAGE}`,
             ...(values.judge ? { judge: resolve(values.judge) } : {}),
             ...(values.embed ? { embed: resolve(values.embed) } : {}),
           });
+    // A judge on a model server beside agents on this machine (or a script).
+    if (values.endpoint === undefined && values['judge-endpoint-model'] !== undefined) {
+      const judge = openEndpoint(values, process.env, values['judge-endpoint-model'], values['judge-endpoint'])!;
+      models.judge = judge.model;
+      models.identity = { ...models.identity, judge: judge.identity };
+    }
     const controller = new AbortController();
     const interrupt = () => controller.abort(new Error('interrupted'));
     process.once('SIGINT', interrupt);
