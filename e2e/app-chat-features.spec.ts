@@ -126,8 +126,15 @@ test('regenerate replaces the last reply; conversations are renamed, searched an
   await expect(picker.locator('option')).toHaveCount(2);
   const left = await records(page, ['conversations', 'turns', 'memories']);
   expect(left.conversations!.map((c) => c.title)).toEqual(['About Miso']);
-  expect(left.turns!.map((t) => t.text)).toEqual(['Hi! I live in Paris with my cat Miso.', 'Hello to you and Miso']);
+  expect(left.turns!.map((t) => t.text).sort()).toEqual(['Hello to you and Miso', 'Hi! I live in Paris with my cat Miso.']);
   expect(left.memories).toHaveLength(2);
+  // The address of a conversation opens it (a memory's source links there).
+  const id = left.conversations![0]!.id as string;
+  await page.getByRole('button', { name: 'New conversation' }).click();
+  await expect(page.locator('.thread .message')).toHaveCount(0);
+  await page.goto(`/?engine=scripted&script=${encodeURIComponent(CHAT_SCRIPT)}#/chat/${id}`);
+  await expect(page.locator('.thread .message')).toHaveCount(2);
+  await expect(picker.locator('option:checked')).toContainText('About Miso');
   // A single message can be deleted too.
   await lastReply(page).getByRole('button', { name: 'Delete assistant message' }).click();
   await expect(page.locator('.thread .message')).toHaveCount(1);

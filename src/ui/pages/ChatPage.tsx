@@ -10,6 +10,7 @@ import { ModelNotice } from '../components/ModelNotice';
 import { OperationsFeed } from '../components/OperationsFeed';
 import { useModelState, type ModelHost } from '../engines/model-host';
 import { todayAsSessionDate } from '../format';
+import { routeArgument } from '../router';
 import type { Settings } from '../settings';
 
 interface Props {
@@ -88,9 +89,19 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     [store],
   );
 
-  // Resume the most recent conversation on arrival.
+  // On arrival, open the conversation the address names (#/chat/<id>, e.g. a memory's source), else the
+  // most recent one; follow the address while the page is open.
   useEffect(() => {
-    void refreshList().then((list) => list[0] && open(list[0].id));
+    const follow = (arriving: boolean) =>
+      void refreshList().then((list) => {
+        const named = list.find((c) => c.id === routeArgument());
+        const chosen = named ?? (arriving ? list[0] : undefined);
+        if (chosen) void open(chosen.id);
+      });
+    follow(true);
+    const onHash = () => follow(false);
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
   }, [refreshList, open]);
 
   // Memory updates left unfinished by an earlier visit (a closed tab) are finished once a model is ready.
