@@ -40,7 +40,7 @@ describe('LoCoMo generator', () => {
       // Turns alternate between the two speakers, as LoCoMo's do.
       for (const s of c.sessions) s.turns.forEach((t, i) => i && expect(t.speaker).not.toBe(s.turns[i - 1]!.speaker));
     }
-    // The training conversation has the most questions (4 times the trips).
+    // The training conversation has the most questions (twice the trips).
     expect(conversations[0]!.qa.length).toBeGreaterThan(conversations[2]!.qa.length);
     expect(conversationsOf(conversations, 'test')).toHaveLength(3);
   });

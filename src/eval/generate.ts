@@ -7,7 +7,7 @@
 //
 // Conversation 0 is "conv-26" and 1 is "conv-30", so the loader's Memory-R1 split makes them the training
 // and validation conversations; the rest ("gen-N") are the test split. The training conversation gets
-// more episodes (the paper trains on one conversation with many questions).
+// more trips (the paper trains on one conversation with many questions).
 //
 // The output is JSON-able data in locomo10.json's shape; `generatedFacts` is the inverse of the turn
 // templates (what a perfect extractor would find), used by the scripted bank builder (./generated-oracle).
@@ -55,11 +55,13 @@ export interface GenerateOptions {
   seed: number;
   /** Sessions per conversation (default 3). */
   sessions?: number;
-  /** Trips per speaker beyond the fixed episodes in a test conversation (default 1); the training one gets 4 times as many. */
+  /** Trips per speaker beyond the fixed episodes in a test conversation (default 1); the training one gets twice as many (more questions to learn from, prompts still under 2,048 tokens for a tiny model). */
   trips?: number;
 }
 
 export const TRAIN_ID = 'conv-26';
+/** The training conversation's trips per speaker, as a multiple of a test conversation's. */
+const TRAIN_TRIP_FACTOR = 2;
 export const VALIDATION_ID = 'conv-30';
 
 /** A line someone says in a session, with the questions that cite it (filled in when dia_ids are known). */
@@ -227,7 +229,7 @@ export function generateLocomo(options: GenerateOptions): RawConversation[] {
     // Each conversation has its own stream, so conversation i does not depend on how many follow it.
     const rng = createRng((Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b)) >>> 0);
     const id = i === 0 ? TRAIN_ID : i === 1 ? VALIDATION_ID : `gen-${i}`;
-    out.push(generateConversation(rng, id, sessions, i === 0 ? 4 * trips : trips));
+    out.push(generateConversation(rng, id, sessions, i === 0 ? TRAIN_TRIP_FACTOR * trips : trips));
   }
   return out;
 }

@@ -15,7 +15,7 @@ const GENERATE_USAGE = `usage: memory-r1 data generate --out FILE --conversation
 Writes N seeded conversations in locomo10.json's format: two speakers, dated sessions, facts stated,
 refined (a pet's name), contradicted (a move, a new job), told in answer to a question, and trips with
 relative dates; questions of categories 1-4 with gold answers and evidence dia_ids. The first is conv-26
-(the training split, with 4 times the trips), the second conv-30 (validation), the rest the test split,
+(the training split, with twice the trips), the second conv-30 (validation), the rest the test split,
 so every LoCoMo command (train, eval, data stats) reads the file as it reads locomo10.json.
   --out FILE           where to write (atomically)
   --conversations N    how many (≥ 1; 3 gives one of each split)
