@@ -65,6 +65,7 @@ test('each memory shows the message, chat and time it came from, and its history
   // The link opens the chat the message is in.
   await link.click();
   await expect(page.getByRole('link', { name: 'Chat', exact: true })).toHaveAttribute('aria-current', 'page');
+  await expect(page.locator('.message.user .bubble').filter({ hasText: 'Hi! I live in Paris with my cat Miso.' })).toBeVisible();
 });
 
 test('search finds word forms, marks the matches, and says meaning-based search needs an embedding model', async ({ page }) => {
