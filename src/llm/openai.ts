@@ -147,7 +147,17 @@ export class OpenAIChatModel implements ChatModel {
         request.onToken!(delta);
       }
     };
-    return this.withRetries(request.signal, (attempt) => this.chatOnce(body, attempt, stream ? deliver : undefined));
+    try {
+      return await this.withRetries(request.signal, (attempt) => this.chatOnce(body, attempt, stream ? deliver : undefined));
+    } catch (error) {
+      // The likeliest reason a server refuses an agent's request: it does not take our response_format.
+      if (error instanceof EndpointError && error.problem === 'bad-request' && body.response_format) {
+        const mode = this.options.jsonMode ?? 'json_schema';
+        const instead = mode === 'json_schema' ? 'json_object or none' : 'none';
+        throw new EndpointError(this.endpoint, error.problem, `${stripPrefix(error, this.endpoint)}; if the server does not take response_format ${mode}, pass --endpoint-json ${instead}`, error.status);
+      }
+      throw error;
+    }
   }
 
   private chatBody(request: ChatRequest, stream: boolean): Record<string, unknown> {
