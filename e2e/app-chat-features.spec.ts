@@ -230,3 +230,30 @@ test('Markdown in replies renders lists and code, and its HTML, images and javas
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(await bubble.innerHTML()).not.toMatch(/onerror|javascript:/i);
 });
+
+/** WCAG contrast ratio of two CSS rgb() colours. */
+function contrast(a: string, b: string): number {
+  const luminance = (css: string) => {
+    const [r, g, bl] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+test('a failed reply says what happened and what to do, readably in light and dark', async ({ page }) => {
+  await scriptWith(page, { rules: [{ call: 'reply', match: 'break', error: 'The GPU device was lost' }] });
+  await openApp(page);
+  await say(page, 'please break');
+  const alert = page.locator('.message.user').getByRole('alert');
+  await expect(alert).toHaveText(/^No reply: The GPU device was lost\. Your message is kept; press Regenerate to try again/);
+  await expect(page.locator('.message.user').getByRole('button', { name: 'Regenerate' })).toBeVisible();
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const [fg, bg] = await alert.evaluate((el) => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]);
+    expect(contrast(fg!, bg!), `${scheme}: ${fg} on ${bg}`).toBeGreaterThanOrEqual(4.5);
+  }
+});

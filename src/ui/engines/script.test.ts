@@ -54,6 +54,9 @@ describe('scripted engine', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(55);
     expect((await model.chat({ messages: buildReplyMessages({ message: 'hello', speaker: 'User', memories: [] }) })).text).toMatch(/^I have nothing scripted/);
     expect(() => scriptedModel('{"callDelayMs": {"think": 1}}')).toThrow(/callDelayMs/);
+    const failing = scriptedModel('{"rules": [{"call": "reply", "match": "paris", "error": "The GPU was lost"}]}');
+    await expect(failing.chat({ messages: reply })).rejects.toThrow('The GPU was lost');
+    expect(() => scriptedModel('{"rules": [{"call": "reply", "reply": "x", "error": "y"}]}')).toThrow(/either/);
   });
 
   it('refuses a script that does not match the format, naming the field', () => {

@@ -25,9 +25,12 @@ const RuleSchema = z
     call: z.enum(CALL_KINDS).optional(),
     /** Case-insensitive phrase that must occur in the call's subject; absent: any. */
     match: z.string().optional(),
-    reply: ReplySchema,
+    reply: ReplySchema.optional(),
+    /** Instead of a reply, the call fails with this message (to see how the app reports a model's failure). */
+    error: z.string().max(1000).optional(),
   })
-  .strict();
+  .strict()
+  .refine((rule) => (rule.reply === undefined) !== (rule.error === undefined), 'a rule has either "reply" or "error"');
 
 export const ScriptSchema = z
   .object({
@@ -129,6 +132,7 @@ export function replyFor(script: Script, request: ChatRequest, callIndex: number
   if (reply === undefined) {
     const subject = norm(callSubject(kind, prompt));
     const rule = script.rules.find((r) => (!r.call || r.call === kind) && (r.match === undefined || subject.includes(norm(r.match))));
+    if (rule?.error !== undefined) throw new Error(rule.error);
     reply = rule?.reply ?? script.fallback[kind] ?? DEFAULT_FALLBACK[kind];
   }
   return resolveIds(reply, prompt);

@@ -63,6 +63,8 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
   settingsRef.current = settings;
 
   const patch = useCallback((key: string, change: Partial<ChatEntry>) => setMessages((list) => list.map((m) => (m.key === key ? { ...m, ...change } : m))), []);
+  /** Says what went wrong under a message, after anything already said there. */
+  const fail = useCallback((key: string, why: string) => setMessages((list) => list.map((m) => (m.key === key ? { ...m, failed: m.failed ? `${m.failed} ${why}` : why } : m))), []);
 
   const memory = useMemo(
     () =>
@@ -159,7 +161,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     const ready = host.model;
     if (!ready) return;
     void memory.update(pending, ready, settings).catch((error) =>
-      patch(pending.turnId, { failed: `Remembering this message failed: ${failure(error)} It stays queued and is retried when you reload the page.` }),
+      fail(pending.turnId, `Remembering this message failed: ${failure(error)} It stays queued and is retried when you reload the page.`),
     );
   };
 
@@ -201,7 +203,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
       }
     } catch (error) {
       setMessages((list) => list.filter((m) => m.key !== replyKey));
-      patch(userKey, { failed: `No reply: ${failure(error)} Your message is kept; press Regenerate to try again, or check the model on the Models page.` });
+      fail(userKey, `No reply: ${failure(error)} Your message is kept; press Regenerate to try again, or check the model on the Models page.`);
     }
     if (pending) remember(pending);
   };
@@ -228,7 +230,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
       }
     } catch (error) {
       setMessages((list) => (saved ? list.map((m) => (m.key === key ? saved : m)) : list.filter((m) => m.key !== key)));
-      patch(question.key, { failed: `No new reply: ${failure(error)} Try again, or check the model on the Models page.` });
+      fail(question.key, `No new reply: ${failure(error)} Try again, or check the model on the Models page.`);
     }
   };
 
@@ -237,7 +239,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
       if (!temporary) await store.conversations.deleteTurn(key);
       setMessages((list) => list.filter((m) => m.key !== key));
     } catch (error) {
-      patch(key, { failed: `This message could not be deleted: ${failure(error)} Reload the page and try again.` });
+      fail(key, `This message could not be deleted: ${failure(error)} Reload the page and try again.`);
     }
   };
 
