@@ -133,6 +133,11 @@ test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept
   await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('4');
   await expect(page.getByLabel('Group size G')).toHaveValue('2');
   await expect(page.getByLabel('Reply length')).toHaveValue('8');
+  // Starting afresh over the paused run asks first; Cancel keeps it.
+  await page.getByRole('button', { name: 'Start a new run…' }).click();
+  const ask = page.getByRole('group', { name: /A new run replaces this model’s \d+ saved checkpoints? and the paused run at step [123] of 4\. Start a new run\?/ });
+  await ask.getByRole('button', { name: 'Cancel' }).click();
+  await expect(ask).toHaveCount(0);
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(state).toContainText('Finished · step 4 of 4', { timeout: 120_000 });
   await expect(page.getByRole('figure').filter({ hasText: 'Reward (mean ± std)' })).toContainText('at step 4');
