@@ -1,7 +1,6 @@
 // "Delete all my data" in real Chromium: chats, memories and settings written through the app, training
-// checkpoints, LoCoMo tuples and cached evaluation runs written by their own IndexedDB modules; Cancel keeps
-// them all; after the
-// confirmation every database the origin holds is empty, and WebLLM's model cache is left alone.
+// checkpoints, LoCoMo tuples and cached evaluation runs written by their own IndexedDB modules. Cancel keeps
+// them all; after the confirmation every database the origin holds is empty, and WebLLM's model cache stays.
 import { expect, test, type Page } from '@playwright/test';
 import { memoryRegion, openApp, say } from './app-helpers';
 
