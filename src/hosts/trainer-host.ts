@@ -15,7 +15,7 @@ import { loadModel } from '../model/load';
 import type { HostLoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import type { ModelSource } from '../model/source';
-import { decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint, type Checkpoint, type CheckpointStorage } from '../train/checkpoint';
+import { BEST_CHECKPOINT, decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint, type Checkpoint, type CheckpointStorage } from '../train/checkpoint';
 import { mergeLora, writeMergedMlcModel } from '../train/merge';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { syntheticTask } from '../train/tasks/synthetic';
@@ -214,6 +214,10 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
         while (t.stepsDone < t.config.totalSteps && request === null) {
           const metrics = await deps.serial(() => t.step());
           if (myEpoch !== epoch) return;
+          if (t.bestIsNew) {
+            const storage = await deps.storage(deps.modelUrl());
+            await deps.serial(() => saveCheckpoint(storage, t, BEST_CHECKPOINT));
+          }
           emit({ type: 'step', metrics });
           if (metrics.step % every === 0 && metrics.step < t.config.totalSteps) {
             await checkpoint(t);
@@ -317,6 +321,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       const storage = await deps.storage(deps.modelUrl());
       // A new run replaces this model's previous run: its checkpoints would otherwise mix with ours.
       for (const { name } of await checkpoints()) await storage.remove(name);
+      if ((await storage.list()).includes(BEST_CHECKPOINT)) await storage.remove(BEST_CHECKPOINT);
       const created = await deps.serial(async () => {
         trainer?.dispose();
         trainer = null;

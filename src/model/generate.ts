@@ -51,6 +51,8 @@ export interface GenerateResult {
   /** eos: an end-of-sequence token; stop: a stop string or a finished JSON value; length: out of tokens. */
   finishReason: FinishReason;
   usage: { promptTokens: number; completionTokens: number };
+  /** How many of the last `ids` were written by force to close a JSON value (not sampled; 0 otherwise). */
+  forcedTokens: number;
 }
 
 const NONE = 0xffffffff;
@@ -121,14 +123,17 @@ export async function generate(session: DecodeSession, tokenizer: ModelTokenizer
   let finishReason: FinishReason = 'length';
   let state = constraint?.initial ?? null;
 
+  let forcedTokens = 0;
   const result = (): GenerateResult => {
     out.finish();
-    return { ids, text: out.text, finishReason, usage: { promptTokens: options.promptIds.length, completionTokens: ids.length } };
+    return { ids, text: out.text, finishReason, usage: { promptTokens: options.promptIds.length, completionTokens: ids.length }, forcedTokens };
   };
   /** Writes the shortest completion of the JSON value (forced: no model call). */
   const close = (reason: FinishReason): GenerateResult => {
     const bytes = constraint!.completion(state!);
-    ids.push(...bytesToIds(tokenizer, bytes));
+    const forced = bytesToIds(tokenizer, bytes);
+    forcedTokens = forced.length;
+    ids.push(...forced);
     out.push(bytes);
     finishReason = reason;
     return result();

@@ -26,7 +26,7 @@
 //     n1 = RMSNorm(x)                            → dResid += rmsNormBackward
 //   (the embedding is frozen and not adapted: the residual gradient stops there)
 
-import { addInPlace, addRows, attentionBackward, copyRows, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, rmsNormBackward, ropeBackward, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
+import { addInPlace, addRows, attentionBackward, copyRows, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, rmsNormBackward, ropeBackward, scaleInPlace, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
 import type { ModelConfig } from '../model/config';
 import { forward, releaseForwardRecord, type ForwardRecord } from '../model/forward';
 import type { GpuModelWeights } from '../model/gpu-weights';
@@ -84,6 +84,11 @@ export function releaseLoraGrads(rt: GpuRuntime, grads: LoraGrads): void {
 export interface PassOptions {
   /** Also download the final normed hidden rows [count, C] (the value head's input). */
   hidden?: boolean;
+  /**
+   * Log-probs of the tempered distribution log softmax(logits / T) (default 1): the distribution the
+   * rollouts were sampled from, so old, new and reference log-probs all describe it.
+   */
+  temperature?: number;
 }
 
 /**
@@ -124,6 +129,7 @@ export class SequencePass {
     private readonly logits: GpuTensor,
     private readonly lse: GpuTensor,
     private readonly targets: GpuTensor,
+    private readonly temperature: number,
     readonly logps: Float32Array[],
     readonly hidden: Float32Array | null,
   ) {}
@@ -151,6 +157,8 @@ export class SequencePass {
     const k = lastTokens.length;
     if (P < 1 || P > T) throw new Error(`SequencePass: promptLength ${P} must be in [1, ${T}]`);
     if (k < 1) throw new Error('SequencePass: no branch');
+    const temperature = options.temperature ?? 1;
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`SequencePass: temperature must be > 0, got ${temperature}`);
     const L = T - P + 1; // scored rows P-1 .. T-1 of the prefix (row t predicts token t+1)
     const V = model.config.vocabSize;
     const idTensor = rt.upload(Uint32Array.from(prefix), [T], 'u32');
@@ -159,6 +167,7 @@ export class SequencePass {
     const rowLogits = forward(rt, model.config, model.weights, { ids: idTensor, T, cache, adapter, logitRows: { start: P - 1, count: L }, record })!;
     cache.release(); // the backward reads k and v from the recorded qkv (the cache holds copies)
     rt.release(idTensor);
+    if (temperature !== 1) scaleInPlace(rt, rowLogits, 1 / temperature);
     // One logits row per scored token: the last row repeated for each branch (source stride 0).
     const R = L - 1 + k;
     let logits = rowLogits;
@@ -179,7 +188,7 @@ export class SequencePass {
       return out;
     });
     const hidden = options.hidden ? (await rt.download(record.normed!)).slice() : null;
-    return new SequencePass(model, adapter, seq, record, logits, lse, targets, logps, hidden);
+    return new SequencePass(model, adapter, seq, record, logits, lse, targets, temperature, logps, hidden);
   }
 
   /**
@@ -203,11 +212,13 @@ export class SequencePass {
     const scale = adapter?.scale ?? 0;
 
     // Head: log-softmax → lm_head (per scored row; the shared rows' gradients summed over the branches)...
+    // With tempered logits z/T, d/dz = (1/T)·d/d(z/T): the log-softmax backward is linear in g.
     const R = count - 1 + k;
     const g = new Float32Array(R);
+    const inv = 1 / this.temperature;
     dLogp.forEach((d, b) => {
-      for (let j = 0; j < count - 1; j++) g[j]! += d[j]!;
-      g[count - 1 + b] = d[count - 1]!;
+      for (let j = 0; j < count - 1; j++) g[j]! += inv * d[j]!;
+      g[count - 1 + b] = inv * d[count - 1]!;
     });
     const gTensor = rt.upload(g, [R]);
     const dLogits = logSoftmaxBackward(rt, this.logits, this.targets, gTensor, { lse: this.lse, inPlace: true });

@@ -132,8 +132,11 @@ export async function checkpointOf<E extends TaskExample>(trainer: Trainer<E>): 
 /** Name of the checkpoint at `step`: sorts by step. */
 export const checkpointName = (step: number): string => `step-${String(step).padStart(7, '0')}.ckpt`;
 
-export async function saveCheckpoint<E extends TaskExample>(storage: CheckpointStorage, trainer: Trainer<E>): Promise<string> {
-  const name = checkpointName(trainer.stepsDone);
+/** The checkpoint of the best-validated step (kept beside the step-N ones, never pruned with them). */
+export const BEST_CHECKPOINT = 'best.ckpt';
+
+/** Saves the trainer's state as `name` (default: the step's name). */
+export async function saveCheckpoint<E extends TaskExample>(storage: CheckpointStorage, trainer: Trainer<E>, name = checkpointName(trainer.stepsDone)): Promise<string> {
   await storage.save(name, encodeCheckpoint(await checkpointOf(trainer)));
   return name;
 }

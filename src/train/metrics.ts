@@ -20,6 +20,12 @@ export interface StepMetrics {
   tokens: number;
   tokensPerSecond: number;
   seconds: number;
+  /** Rollouts cut by the completion cap this step (their JSON closed by force, or their text cut short). */
+  truncated: number;
+  /** Groups dropped by dynamic sampling this step (all G rewards equal: zero advantage). */
+  groupsDropped: number;
+  /** Held-out score of this step's policy when validation ran after it. */
+  validation?: number;
   /** Seconds left to `totalSteps` (or run's `steps`) at the mean step time of this run so far. */
   etaSeconds: number;
   /** Algorithm-specific extras (value_loss, ratio_mean, perplexity, ...). */
@@ -27,7 +33,7 @@ export interface StepMetrics {
 }
 
 /** What an algorithm's step reports; Trainer.step() adds the counters and timings. */
-export type PartialMetrics = Omit<StepMetrics, 'step' | 'skippedSteps' | 'tokensPerSecond' | 'seconds' | 'etaSeconds'>;
+export type PartialMetrics = Omit<StepMetrics, 'step' | 'skippedSteps' | 'tokensPerSecond' | 'seconds' | 'etaSeconds' | 'validation'>;
 
 export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 

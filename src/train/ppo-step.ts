@@ -1,28 +1,42 @@
-// One PPO step: the same rollouts as GRPO, values from the value head at sampling time, GAE on the
-// per-token KL-penalised reward, whitened advantages, then numIterations passes of ppoObjective.
-// The value loss's gradient also flows back through the hidden state into the LoRA.
+// One PPO step: the same rollouts as GRPO (gradientAccumulation micro-batches), values from the critic
+// at sampling time, GAE on the per-token reward penalised by β·(log p_old − log p_ref), whitened
+// advantages, then numIterations passes of ppoObjective.
+//
+// The critic never moves the policy: it reads the final normed hidden state DETACHED (its value loss
+// updates only the value head, with its own AdamW at the critic lr), so the policy's parameters see
+// the policy loss alone — as with verl's separate critic model, which shares nothing with the actor.
 import type { Rng } from '../model/rng';
-import { loraParams, releaseLoraGrads, SequencePass, zeroLoraGrads } from './backprop';
+import { SequencePass } from './backprop';
 import { mean, std, type PartialMetrics } from './metrics';
 import { gae, ppoObjective } from './objectives';
-import { passGroups } from './rollouts';
+import { passGroups, type Rollout } from './rollouts';
 import type { StepContext } from './step-context';
 import type { TaskExample } from './task';
 import type { ValueHead } from './value-head';
 
 export async function ppoStep<E extends TaskExample>(ctx: StepContext<E>, valueHead: ValueHead, rng: Rng): Promise<PartialMetrics> {
-  const { config: cfg, engine, adapter } = ctx;
+  const { config: cfg, params } = ctx;
   const ppo = cfg.ppo;
-  const examples = ctx.task.examples(rng, cfg.promptsPerStep);
-  const rollouts = await ctx.sampler.rollouts(examples, rng, ppo.klCoefficient > 0);
+  const rollouts: Rollout[] = [];
+  let truncated = 0;
+  for (let micro = 0; micro < cfg.gradientAccumulation; micro++) {
+    const drawn = await ctx.sampler.rollouts(ctx.task.examples(rng, cfg.promptsPerStep), rng, ppo.klCoefficient > 0, micro * cfg.promptsPerStep);
+    rollouts.push(...drawn.rollouts);
+    truncated += drawn.truncated;
+  }
+  if (rollouts.length === 0) {
+    // Every completion was cut before its first token (the cap cannot hold the schema's shortest reply): no update.
+    return { rewardMean: null, rewardStd: null, kl: 0, loss: 0, clipFraction: 0, gradNorm: 0, lr: ctx.learningRate(), tokens: 0, truncated, groupsDropped: 0, extra: {} };
+  }
   const rewards = rollouts.map((r) => r.reward);
   const groups = passGroups(rollouts);
+  const forward = (seq: (typeof groups)[number]['seq']) => SequencePass.forward(params.policy, params.adapter, seq, { hidden: true, temperature: cfg.temperature });
   let tokens = 0;
 
   // Values at sampling time (one forward per shared prefix, no backward).
   const oldValues = new Array<Float64Array>(rollouts.length);
   for (const { seq, members } of groups) {
-    const pass = await SequencePass.forward(engine, adapter, seq, { hidden: true });
+    const pass = await forward(seq);
     tokens += pass.tokens;
     const v = valueHead.values(pass.hidden!, pass.count);
     pass.release();
@@ -36,15 +50,16 @@ export async function ppoStep<E extends TaskExample>(ctx: StepContext<E>, valueH
   const totalTokens = rollouts.reduce((n, r) => n + r.completionIds.length, 0);
   const klMean = mean(rollouts.flatMap((r) => (r.refLogp ? [...r.oldLogp].map((l, t) => l - r.refLogp![t]!) : [0])));
 
+  const criticOnly = ctx.stepsDone() < cfg.criticWarmupSteps;
   let last = { loss: 0, clipFraction: 0, gradNorm: 0, lr: 0, valueLoss: 0 };
   for (let iteration = 0; iteration < cfg.numIterations; iteration++) {
-    const grads = zeroLoraGrads(engine.runtime, adapter);
+    const grads = params.zeroGrads();
     const valueGrad = valueHead.zeroGrad();
     let loss = 0;
     let valueLoss = 0;
     let clipped = 0;
     for (const { seq, members } of groups) {
-      const pass = await SequencePass.forward(engine, adapter, seq, { hidden: true });
+      const pass = await forward(seq);
       tokens += pass.tokens;
       const n = pass.count;
       const hidden = pass.hidden!;
@@ -61,12 +76,13 @@ export async function ppoStep<E extends TaskExample>(ctx: StepContext<E>, valueH
         valueLoss += scale * single.metrics.value_loss!;
         clipped += single.metrics.clip_fraction! * n;
       }
-      const dHidden = valueHead.backward(dValue, hidden, n, valueGrad);
-      pass.backward(dLogp, grads, dHidden);
+      valueHead.backward(dValue, hidden, n, valueGrad); // dL/dhidden is dropped: the hidden state is detached
+      if (!criticOnly && dLogp.some((d) => d.some((g) => g !== 0))) params.backward(pass, dLogp, grads);
+      else pass.release();
     }
     const lr = ctx.learningRate();
-    const opt = await ctx.optimizer.update(loraParams(grads), lr);
-    releaseLoraGrads(engine.runtime, grads);
+    const opt = criticOnly ? await params.discard(grads, lr) : await params.update(grads, lr);
+    // The critic follows the actor's schedule shape at its own peak lr.
     if (!opt.skipped) valueHead.update(valueGrad, cfg.valueLr * (lr / cfg.optimizer.lr));
     last = { loss, clipFraction: totalTokens ? clipped / totalTokens : 0, gradNorm: opt.gradNorm, lr, valueLoss };
   }
@@ -79,6 +95,8 @@ export async function ppoStep<E extends TaskExample>(ctx: StepContext<E>, valueH
     gradNorm: last.gradNorm,
     lr: last.lr,
     tokens,
+    truncated,
+    groupsDropped: 0,
     extra: { value_loss: last.valueLoss },
   };
 }

@@ -2,11 +2,17 @@
 // loop, its state (steps, history, optimiser, value head) and the glue to checkpoints and export. The
 // parts, one job each:
 //
-//   config.ts      defaults, options, validation
-//   rollouts.ts    sampling G completions per prompt, old / reference log-probs, rewards
+//   config.ts      defaults (which are the paper's, which are ours), options, checks
+//   params.ts      what is trained (the LoRA adapter), its gradients, backward and AdamW
+//   rollouts.ts    sampling G completions per prompt under the task's cap and JSON Schema, tempered
+//                  old / reference log-probs, rewards
 //   grpo-step.ts   grpo: group-normalised advantages, the clipped objective with its KL term
 //   ppo-step.ts    ppo: the same rollouts, GAE over a value head (value-head.ts), ppoObjective
 //   sft-step.ts    sft: token cross-entropy on the task's targets
+//
+// Validation: every validateEvery steps the task's validate() (or a validator set on the trainer)
+// scores the policy on held-out data; the best score's step and adapter are kept (`best`), and the
+// hosts save that state as the checkpoint `best.ckpt`.
 //
 // Reproducibility: step s draws its prompts and samples from createRng(mix(seed, s)) only, so a run
 // resumed from a checkpoint at step s continues with exactly the same samples.
@@ -17,14 +23,15 @@ import { writePeftAdapter } from '../model/peft';
 import { createRng, type Rng } from '../model/rng';
 import { loraParams } from './backprop';
 import { resolveConfig, type TrainerConfig, type TrainerOptions } from './config';
+import { LoraParams } from './params';
 import { grpoStep } from './grpo-step';
 import { mean, type StepMetrics } from './metrics';
 import { LoraOptimizer, type OptimizerState } from './optimizer';
 import { ppoStep } from './ppo-step';
-import { RolloutSampler } from './rollouts';
+import { completionCap, RolloutSampler } from './rollouts';
 import { sftStep } from './sft-step';
 import type { StepContext } from './step-context';
-import type { TaskExample, TrainingTask } from './task';
+import type { TaskExample, TrainingTask, ValidationContext } from './task';
 import { ValueHead, type ValueHeadState } from './value-head';
 
 export { DEFAULT_TRAINER, resolveConfig, type Algorithm, type TrainerConfig, type TrainerOptions } from './config';
@@ -36,8 +43,20 @@ export interface RunOptions {
   steps?: number;
   /** Called after each step; a returned promise is awaited before the next step (e.g. a checkpoint). */
   onProgress?: (metrics: StepMetrics) => void | Promise<void>;
+  /** Called when validation finds a new best score (before onProgress), e.g. to save `best.ckpt`. */
+  onBest?: (best: BestStep) => void | Promise<void>;
   signal?: AbortSignal;
 }
+
+/** The best-validated step so far: its score and its adapter as it was then (absent after a resume: best.ckpt has it). */
+export interface BestStep {
+  step: number;
+  score: number;
+  adapter?: HostLoraAdapter;
+}
+
+/** A held-out score of the policy (higher is better). */
+export type Validator = (context: ValidationContext) => Promise<number>;
 
 /** The step's own random stream: a function of (seed, step) only. */
 export function stepRng(seed: number, step: number): Rng {
@@ -76,6 +95,10 @@ export class Trainer<E extends TaskExample = TaskExample> {
   stepsDone = 0;
   readonly history: StepMetrics[] = [];
   private runSeconds: number[] = [];
+  /** Scores the policy every config.validateEvery steps (default: the task's validate). */
+  validator: Validator | null;
+  /** The best-validated step of this run (null before any validation). */
+  best: BestStep | null = null;
 
   /**
    * Adds a fresh adapter (PEFT init; or `initial`, e.g. from a checkpoint) to the engine under
@@ -93,13 +116,15 @@ export class Trainer<E extends TaskExample = TaskExample> {
     this.optimizer = new LoraOptimizer(engine.runtime, loraParams(this.adapter), this.config.optimizer);
     if (this.config.algorithm === 'ppo') this.valueHead = new ValueHead(engine.config.hiddenSize, this.config.optimizer);
     const cfg = this.config;
+    const params = new LoraParams(engine, this.adapter, this.optimizer);
+    this.validator = task.validate ? (context) => task.validate!(context) : null;
     this.context = {
       engine,
-      adapter: this.adapter,
+      params,
       config: cfg,
       task,
-      optimizer: this.optimizer,
-      sampler: new RolloutSampler(engine, cfg, task),
+      sampler: new RolloutSampler(engine, params, cfg, task, completionCap(cfg, task)),
+      stepsDone: () => this.stepsDone,
       // One schedule index per optimiser update (numIterations updates per step).
       learningRate: () => this.optimizer.learningRate(this.stepsDone * cfg.numIterations, cfg.totalSteps * cfg.numIterations),
     };
@@ -122,8 +147,25 @@ export class Trainer<E extends TaskExample = TaskExample> {
       seconds,
       etaSeconds: Math.max(0, this.config.totalSteps - this.stepsDone) * mean(this.runSeconds),
     };
+    await this.validateIfDue(metrics);
     this.history.push(metrics);
     return metrics;
+  }
+
+  /** Whether the last step found a new best validation score. */
+  get bestIsNew(): boolean {
+    return this.best !== null && this.best.step === this.stepsDone && this.history.at(-1)?.validation !== undefined;
+  }
+
+  /** Validation after a due step (and after the last planned one): the score in the metrics, a new best kept. */
+  private async validateIfDue(metrics: StepMetrics): Promise<void> {
+    const every = this.config.validateEvery;
+    if (!this.validator || every === 0) return;
+    if (this.stepsDone % every !== 0 && this.stepsDone !== this.config.totalSteps) return;
+    const score = await this.validator({ engine: this.engine, adapterName: this.config.adapterName, step: this.stepsDone });
+    if (!Number.isFinite(score)) throw new Error(`validation of task "${this.task.name}" returned ${score}; it must return a finite score`);
+    metrics.validation = score;
+    if (this.best === null || score > this.best.score) this.best = { step: this.stepsDone, score, adapter: await this.downloadAdapter() };
   }
 
   /** Steps until `steps` are completed in total (default config.totalSteps); stops between steps on abort. */
@@ -135,6 +177,7 @@ export class Trainer<E extends TaskExample = TaskExample> {
       const m = await this.step();
       m.etaSeconds = Math.max(0, target - this.stepsDone) * mean(this.runSeconds);
       out.push(m);
+      if (this.bestIsNew) await options.onBest?.(this.best!);
       await options.onProgress?.(m);
     }
     return out;
@@ -165,6 +208,9 @@ export class Trainer<E extends TaskExample = TaskExample> {
     this.stepsDone = state.step;
     this.history.length = 0;
     this.history.push(...state.history);
+    // The best score so far comes back from the history, so a resumed run only replaces a better-scored best.ckpt.
+    this.best = null;
+    for (const m of state.history) if (m.validation !== undefined && (this.best === null || m.validation > this.best.score)) this.best = { step: m.step, score: m.validation };
   }
 
   /** Frees the optimiser state; the adapter stays in the engine (engine.removeAdapter frees it). */

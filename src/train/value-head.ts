@@ -1,5 +1,6 @@
-// PPO's critic: a linear value head v = w·h + b on the final normed hidden state, kept on the host
-// (float64) with its own AdamW. params = [w (C), b].
+// PPO's critic: a linear value head v = w·h + b on the model's final normed hidden state, read detached
+// (the critic's loss never reaches the policy), kept on the host (float64) with its own AdamW at the
+// critic lr. params = [w (C), b].
 import type { OptimizerConfig } from './optimizer';
 import { HostAdamW } from './optimizer';
 
@@ -40,23 +41,17 @@ export class ValueHead {
   }
 
   /**
-   * Backward of v = w·h + b for `count` rows: adds dL/dw = Σ dv·h and dL/db = Σ dv into `grad`, and
-   * returns dL/dh = dv·w [count, C].
+   * Backward of v = w·h + b for `count` rows into the head only: adds dL/dw = Σ dv·h and dL/db = Σ dv
+   * into `grad`. The hidden state is an input (detached): nothing flows back into the model.
    */
-  backward(dValue: ArrayLike<number>, hidden: Float32Array, count: number, grad: Float64Array): Float32Array {
-    const w = this.adam.params;
+  backward(dValue: ArrayLike<number>, hidden: Float32Array, count: number, grad: Float64Array): void {
     const C = this.hiddenSize;
-    const dHidden = new Float32Array(count * C);
     for (let t = 0; t < count; t++) {
       const dv = dValue[t]!;
       if (dv === 0) continue;
-      for (let j = 0; j < C; j++) {
-        dHidden[t * C + j] = dv * w[j]!;
-        grad[j]! += dv * hidden[t * C + j]!;
-      }
+      for (let j = 0; j < C; j++) grad[j]! += dv * hidden[t * C + j]!;
       grad[C]! += dv;
     }
-    return dHidden;
   }
 
   /** One AdamW update; returns the gradient norm (a non-finite one skips the update). */

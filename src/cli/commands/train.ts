@@ -6,17 +6,20 @@ import { requestNodeGpuContext } from '../../gpu/node-device';
 import { Engine } from '../../model/engine';
 import { DirectorySource } from '../../model/source.node.js';
 import { DirectoryCheckpointStorage } from '../../train/checkpoint-storage.node.js';
-import { decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint } from '../../train/checkpoint';
+import { BEST_CHECKPOINT, decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint } from '../../train/checkpoint';
 import { syntheticTask } from '../../train/tasks/synthetic';
 import type { TaskExample, TrainingTask } from '../../train/task';
-import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerOptions } from '../../train/trainer';
+import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../../train/trainer';
 import { conversationsOf } from '../../eval/locomo';
 import { readLocomoFile } from '../../eval/locomo.node.js';
 import { locomoTrainingTask, tupleIdentity, tuplesOnEngine } from '../../eval/locomo-task';
 import { FileTupleCache } from '../../eval/tuples.node.js';
+import type { GpuContext } from '../../gpu/device';
+import { openLocomoModels, type LocomoModelPaths } from '../locomo-models';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
 
 const ALGORITHMS: Algorithm[] = ['grpo', 'ppo', 'sft'];
+const LOSS_TYPES: Array<TrainerConfig['grpo']['lossType']> = ['grpo', 'dapo', 'dr_grpo'];
 const TASK_NAMES = ['synthetic', 'locomo-manager', 'locomo-answer'] as const;
 type TaskName = (typeof TASK_NAMES)[number];
 
@@ -25,18 +28,32 @@ interface LocomoSettings {
   tuplesPath: string;
   turns: number | undefined;
   maxNewTokens: number | undefined;
+  models: LocomoModelPaths;
 }
 
 /** The task on this engine; LoCoMo tuples are cached in --tuples (see src/eval/locomo-task.ts). */
-async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo: LocomoSettings): Promise<TrainingTask<TaskExample>> {
+async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo: LocomoSettings, gpu: GpuContext): Promise<TrainingTask<TaskExample>> {
   if (name === 'synthetic') return syntheticTask();
-  const conversations = conversationsOf(await readLocomoFile(locomo.data), 'train');
+  const all = await readLocomoFile(locomo.data);
+  const models = await openLocomoModels(gpu, engine, modelDir, locomo.models);
+  const settings = {
+    ...locomo,
+    ...(models.answerBankModel ? { answerBankModel: models.answerBankModel } : {}),
+    ...(models.embedding ? { embedding: models.embedding, embeddingId: locomo.models.embed! } : {}),
+  };
   const progress = progressReporter('tuples');
-  const { tuples, cached } = await tuplesOnEngine(engine, conversations, tupleIdentity(modelDir, locomo), locomo, new FileTupleCache(locomo.tuplesPath), (p) =>
-    progress(p.turn, p.turns, p.sampleId),
-  );
-  process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples (${locomo.tuplesPath})\n`);
-  return locomoTrainingTask(name, engine, tuples, locomo);
+  const identity = tupleIdentity(locomo.models.bankModel ?? modelDir, settings);
+  const cache = new FileTupleCache(locomo.tuplesPath);
+  const { tuples, cached } = await tuplesOnEngine(engine, conversationsOf(all, 'train'), identity, settings, cache, (p) => progress(p.turn, p.turns, p.sampleId), models.bankModel);
+  process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples, evidence recall@60 ${fmt(tuples.recall.mean)} (${locomo.tuplesPath})\n`);
+  // --validate-every scores the policy on the validation conversation (conv-30).
+  const cap = locomo.maxNewTokens ? { max_tokens: locomo.maxNewTokens } : undefined;
+  return locomoTrainingTask(name, engine, tuples, settings, {
+    conversations: conversationsOf(all, 'validation'),
+    ...(models.bankModel ? { bankModel: models.bankModel } : {}),
+    ...(locomo.turns ? { turns: locomo.turns } : {}),
+    ...(cap ? { sampling: { extract: cap, manage: cap, answer: cap } } : {}),
+  });
 }
 
 const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
@@ -59,14 +76,33 @@ samples and metrics as an uninterrupted run).
   --tuples FILE        where the training tuples are cached (default OUT/tuples.json)
   --turns N            build tuples from the first N turns only (smoke runs)
   --max-new-tokens N   cap the base model's replies while building tuples and scoring the manager
-  --max-completion-tokens N  longest sampled completion (default ${DEFAULT_TRAINER.maxCompletionTokens})
+  --bank-model DIR     build the tuples' memory banks with this model instead of the one trained (the
+                       paper builds them with a strong model)
+  --answer-bank-adapter DIR  build the answer tuples' banks with this trained manager adapter on --model
+                       (the paper's Algorithm 2)
+  --embed DIR          embed memories and questions (hybrid retrieval) in the tuples and the manager's
+                       reward; --model's own folder embeds with the base model's hidden states
+  --max-completion-tokens N  longest sampled completion (default: the task's own inference budget:
+                       manager 1024, answer agent 256; Dr. GRPO divides by it); rollouts are decoded
+                       under the agent's JSON Schema as at inference, and cut ones are counted
   --algo               grpo (default), ppo or sft
-  --group-size G       completions per prompt (default ${DEFAULT_TRAINER.groupSize})
-  --prompts P          prompts per step (default ${DEFAULT_TRAINER.promptsPerStep})
-  --lr X               peak learning rate (default ${DEFAULT_TRAINER.optimizer.lr}; the tiny synthetic runs use ~5e-3)
-  --beta B             KL weight to the base model (default ${DEFAULT_TRAINER.grpo.beta}; 0 skips the reference pass)
-  --epsilon E          ratio clip range (default ${DEFAULT_TRAINER.grpo.epsilonLow})
-  --rank R --alpha A   LoRA rank and alpha (default ${DEFAULT_TRAINER.lora.rank} / ${DEFAULT_TRAINER.lora.alpha}), on q,k,v,o,gate,up,down
+  --group-size G       completions per prompt (default ${DEFAULT_TRAINER.groupSize}, ours)
+  --prompts P          prompts per micro-batch (default ${DEFAULT_TRAINER.promptsPerStep})
+  --grad-accum K       micro-batches per optimiser update (default ${DEFAULT_TRAINER.gradientAccumulation}); the paper's
+                       batch of 128 is e.g. --prompts 16 --grad-accum 8
+  --dynamic-sampling   drop groups whose rewards are all equal (they teach nothing) and draw more
+                       prompts, up to --max-sampling-rounds batches per micro-batch (default ${DEFAULT_TRAINER.maxSamplingRounds})
+  --loss-type T        grpo (default), dapo or dr_grpo (how token losses are averaged)
+  --temperature T      sampling temperature; log-probs are taken at the same T (default ${DEFAULT_TRAINER.temperature})
+  --lr X               peak actor learning rate (default ${DEFAULT_TRAINER.optimizer.lr}, ours for LoRA; the paper's
+                       1e-6 is for full fine-tuning; the tiny synthetic runs use ~5e-3)
+  --critic-lr X        PPO value head learning rate (default ${DEFAULT_TRAINER.valueLr}, the paper's critic lr)
+  --beta B             KL weight to the base model, in GRPO's loss and PPO's reward (default
+                       ${DEFAULT_TRAINER.grpo.beta}, ours; 0 skips the reference pass)
+  --epsilon E          ratio clip range (default ${DEFAULT_TRAINER.grpo.epsilonLow}, ours)
+  --rank R --alpha A   LoRA rank and alpha (default ${DEFAULT_TRAINER.lora.rank} / ${DEFAULT_TRAINER.lora.alpha}, ours), on q,k,v,o,gate,up,down
+  --validate-every N   score the policy on the task's held-out set every N steps (default 0 = never);
+                       the best step is kept as OUT/checkpoints/${BEST_CHECKPOINT}
   --seed S             seed of the adapter init and of the sampling (default 0)
   --checkpoint-every N (default 10)
   --json               print each step's metrics as one JSON line on stdout
@@ -80,6 +116,16 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       turns: { type: 'string' },
       'max-new-tokens': { type: 'string' },
       'max-completion-tokens': { type: 'string' },
+      'grad-accum': { type: 'string' },
+      'dynamic-sampling': { type: 'boolean', default: false },
+      'max-sampling-rounds': { type: 'string' },
+      'loss-type': { type: 'string' },
+      temperature: { type: 'string' },
+      'critic-lr': { type: 'string' },
+      'validate-every': { type: 'string' },
+      'bank-model': { type: 'string' },
+      'answer-bank-adapter': { type: 'string' },
+      embed: { type: 'string' },
       algo: { type: 'string', default: 'grpo' },
       steps: { type: 'string' },
       out: { type: 'string' },
@@ -108,8 +154,11 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       tuplesPath: values.tuples ?? join(outDir, 'tuples.json'),
       turns: values.turns === undefined ? undefined : numberOption(values.turns, '--turns', 0, { integer: true, min: 1 }),
       maxNewTokens: values['max-new-tokens'] === undefined ? undefined : numberOption(values['max-new-tokens'], '--max-new-tokens', 0, { integer: true, min: 1 }),
+      models: { bankModel: values['bank-model'], answerBankAdapter: values['answer-bank-adapter'], embed: values.embed },
     };
     const d = DEFAULT_TRAINER;
+    const lossType = (values['loss-type'] ?? d.grpo.lossType) as TrainerConfig['grpo']['lossType'];
+    if (!LOSS_TYPES.includes(lossType)) throw new UsageError(`--loss-type must be one of ${LOSS_TYPES.join(', ')}, got "${values['loss-type']}"`);
     const epsilon = numberOption(values.epsilon, '--epsilon', d.grpo.epsilonLow, { min: 0 });
     const options: TrainerOptions = {
       algorithm,
@@ -117,11 +166,18 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       groupSize: numberOption(values['group-size'], '--group-size', d.groupSize, { integer: true, min: 1 }),
       promptsPerStep: numberOption(values.prompts, '--prompts', d.promptsPerStep, { integer: true, min: 1 }),
       seed: numberOption(values.seed, '--seed', d.seed, { integer: true, min: 0 }),
-      grpo: { beta: numberOption(values.beta, '--beta', d.grpo.beta, { min: 0 }), epsilonLow: epsilon, epsilonHigh: epsilon },
+      gradientAccumulation: numberOption(values['grad-accum'], '--grad-accum', d.gradientAccumulation, { integer: true, min: 1 }),
+      dynamicSampling: values['dynamic-sampling'],
+      maxSamplingRounds: numberOption(values['max-sampling-rounds'], '--max-sampling-rounds', d.maxSamplingRounds, { integer: true, min: 1 }),
+      temperature: numberOption(values.temperature, '--temperature', d.temperature, { min: 1e-6 }),
+      valueLr: numberOption(values['critic-lr'], '--critic-lr', d.valueLr, { min: 1e-12 }),
+      validateEvery: numberOption(values['validate-every'], '--validate-every', d.validateEvery, { integer: true, min: 0 }),
+      // One β: GRPO's KL term and PPO's per-token KL penalty (resolveConfig passes it on).
+      grpo: { beta: numberOption(values.beta, '--beta', d.grpo.beta, { min: 0 }), epsilonLow: epsilon, epsilonHigh: epsilon, lossType },
       ppo: { epsilon },
       lora: { rank: numberOption(values.rank, '--rank', d.lora.rank, { integer: true, min: 1 }), alpha: numberOption(values.alpha, '--alpha', d.lora.alpha, { min: 0 }) },
       optimizer: { lr: numberOption(values.lr, '--lr', d.optimizer.lr, { min: 0 }) },
-      maxCompletionTokens: numberOption(values['max-completion-tokens'], '--max-completion-tokens', d.maxCompletionTokens, { integer: true, min: 1 }),
+      maxCompletionTokens: values['max-completion-tokens'] === undefined ? null : numberOption(values['max-completion-tokens'], '--max-completion-tokens', 0, { integer: true, min: 1 }),
     };
     const every = numberOption(values['checkpoint-every'], '--checkpoint-every', 10, { integer: true, min: 1 });
     const storage = new DirectoryCheckpointStorage(join(outDir, 'checkpoints'));
@@ -131,14 +187,17 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const gpu = await requestNodeGpuContext();
     try {
       const engine = await Engine.load(new DirectorySource(modelDir), gpu);
-      const task = await makeTask(taskName, engine, modelDir, locomo);
+      const task = await makeTask(taskName, engine, modelDir, locomo, gpu);
       const trainer = latest ? resumeTrainer(engine, decodeCheckpoint(await storage.load(latest), latest), task, { totalSteps: steps }) : new Trainer(engine, options, task);
       if (latest) process.stderr.write(`resuming from ${latest} (step ${trainer.stepsDone})\n`);
       const progress = progressReporter(`train ${algorithm}`);
       const show = (m: StepMetrics): string =>
-        `reward ${fmt(m.rewardMean)} kl ${fmt(m.kl, 4)} loss ${fmt(m.loss, 4)} ${m.tokensPerSecond.toFixed(0)} tok/s eta ${Math.round(m.etaSeconds)}s`;
+        `reward ${fmt(m.rewardMean)} kl ${fmt(m.kl, 4)} loss ${fmt(m.loss, 4)}${m.truncated ? ` truncated ${m.truncated}` : ''}${m.groupsDropped ? ` dropped ${m.groupsDropped}` : ''}${m.validation !== undefined ? ` validation ${fmt(m.validation)}` : ''} ${m.tokensPerSecond.toFixed(0)} tok/s eta ${Math.round(m.etaSeconds)}s`;
       await trainer.run({
         steps,
+        onBest: async () => {
+          await saveCheckpoint(storage, trainer, BEST_CHECKPOINT);
+        },
         onProgress: async (m) => {
           if (values.json) console.log(JSON.stringify(m));
           progress(m.step, steps, show(m));

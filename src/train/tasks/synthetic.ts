@@ -6,8 +6,9 @@
 //   a contradiction            → DELETE    "Memory: likes tea\nFact: no longer likes tea"
 // The answer is one letter (A, N, U, D), so a rollout is one sampled token among four: the reward is
 // exact, and a random policy starts near 1/4.
-import type { Rng } from '../../model/rng';
-import type { TaskExample, TrainingTask } from '../task';
+import { createRng, type Rng } from '../../model/rng';
+import { promptTokens } from '../rollouts';
+import type { TaskExample, TrainingTask, ValidationContext } from '../task';
 
 export const OPERATIONS = ['ADD', 'NONE', 'UPDATE', 'DELETE'] as const;
 export type SyntheticOperation = (typeof OPERATIONS)[number];
@@ -56,12 +57,41 @@ export function syntheticReward(example: SyntheticExample, completion: string): 
 
 /**
  * The task as the trainer takes it: balanced batches, the four letters as the allowed completions
- * (sampling is restricted to them), the right letter as the SFT target, and the exact reward.
+ * (sampling is restricted to them), the right letter as the SFT target, the exact reward, and
+ * validation on a held-out set.
  */
 export function syntheticTask(): TrainingTask<SyntheticExample & TaskExample> {
   return {
     name: 'synthetic',
     examples: (rng, count) => syntheticBatch(rng, count).map((e) => ({ ...e, choices: ANSWERS, target: e.answer })),
     reward: (example, completion) => syntheticReward(example, completion),
+    validate: syntheticValidation,
   };
+}
+
+/** Validation examples from a seed of their own, 4 of each operation (the template space is small: some may equal training prompts). */
+export function syntheticValidationSet(): SyntheticExample[] {
+  return syntheticBatch(createRng(0x5eed), 16);
+}
+
+/** The policy's greedy accuracy on the validation set: the most probable of the four letters (one forward per prompt). */
+export async function syntheticValidation(context: ValidationContext): Promise<number> {
+  const { engine, adapterName } = context;
+  const letters = ANSWERS.map((a) => engine.tokenizer.encode(a));
+  if (letters.some((ids) => ids.length !== 1)) throw new Error('synthetic validation: each answer letter must be one token of this tokenizer');
+  let right = 0;
+  const held = syntheticValidationSet();
+  for (const example of held) {
+    const prompt = promptTokens(engine.tokenizer, example.prompt);
+    const session = engine.session({ adapter: adapterName, maxTokens: prompt.length });
+    try {
+      await session.append(prompt);
+      const logits = await session.logits();
+      const scores = letters.map((ids) => logits[ids[0]!]!);
+      right += syntheticReward(example, ANSWERS[scores.indexOf(Math.max(...scores))]!);
+    } finally {
+      session.dispose();
+    }
+  }
+  return right / held.length;
 }

@@ -9,9 +9,13 @@ describe('Train page settings', () => {
     expect(DEFAULTS).toMatchObject({
       steps: d.totalSteps,
       promptsPerStep: d.promptsPerStep,
+      gradientAccumulation: d.gradientAccumulation,
       groupSize: d.groupSize,
       maxCompletionTokens: d.maxCompletionTokens,
       lr: d.optimizer.lr,
+      criticLr: d.valueLr,
+      samplingRounds: d.dynamicSampling ? d.maxSamplingRounds : 0,
+      validateEvery: d.validateEvery,
       epsilon: d.grpo.epsilonLow,
       beta: d.grpo.beta,
       rank: d.lora.rank,
@@ -19,6 +23,15 @@ describe('Train page settings', () => {
       temperature: d.temperature,
       seed: d.seed,
     });
+  });
+
+  it('a blank reply length leaves the cap to the task; dynamic sampling rounds turn DAPO sampling on', () => {
+    const settings = initialSettings();
+    expect(settings.values.maxCompletionTokens).toBe('');
+    expect(toRequest(settings)).toMatchObject({ request: { options: { maxCompletionTokens: null, dynamicSampling: false } } });
+    settings.values.maxCompletionTokens = '512';
+    settings.values.samplingRounds = '3';
+    expect(toRequest(settings)).toMatchObject({ request: { options: { maxCompletionTokens: 512, dynamicSampling: true, maxSamplingRounds: 3 } } });
   });
 
   it('name the field that is wrong', () => {

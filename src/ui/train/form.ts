@@ -1,10 +1,27 @@
-// The Train page's settings: the documented defaults (defaults.test.ts checks them against the
+// The Train page's settings: the documented defaults (form.test.ts checks them against the
 // trainer's own DEFAULT_TRAINER, which the UI does not import: it would pull the GPU code into the page),
-// their help texts, and the request they make.
+// their help texts (saying which defaults are the paper's and which are ours), and the request they make.
 import type { StartTrainingRequest, TrainingTaskName } from '../../hosts/trainer-host';
 import type { Algorithm } from '../../train/trainer';
 
-export const FIELDS = ['steps', 'promptsPerStep', 'groupSize', 'maxCompletionTokens', 'lr', 'epsilon', 'beta', 'rank', 'alpha', 'temperature', 'seed', 'checkpointEvery'] as const;
+export const FIELDS = [
+  'steps',
+  'promptsPerStep',
+  'gradientAccumulation',
+  'groupSize',
+  'maxCompletionTokens',
+  'lr',
+  'criticLr',
+  'epsilon',
+  'beta',
+  'rank',
+  'alpha',
+  'temperature',
+  'samplingRounds',
+  'validateEvery',
+  'seed',
+  'checkpointEvery',
+] as const;
 export type Field = (typeof FIELDS)[number];
 
 /** Limits on building LoCoMo's training tuples (blank: none). */
@@ -42,17 +59,22 @@ export const LOCOMO_SPECS: Record<LocomoField, { label: string; help: string }> 
   maxNewTokens: { label: 'Reply cap while building', help: 'Longest reply of the base model while building the data and scoring the manager (blank: the agents’ own).' },
 };
 
-export const DEFAULTS: Record<Field, number> = {
+/** null: blank (the trainer decides; for the reply length, the task's own budget). */
+export const DEFAULTS: Record<Field, number | null> = {
   steps: 100,
   promptsPerStep: 4,
+  gradientAccumulation: 1,
   groupSize: 8,
-  maxCompletionTokens: 64,
+  maxCompletionTokens: null,
   lr: 1e-4,
+  criticLr: 1e-5,
   epsilon: 0.2,
   beta: 0.04,
   rank: 16,
   alpha: 32,
   temperature: 1,
+  samplingRounds: 0,
+  validateEvery: 0,
   seed: 0,
   checkpointEvery: 10,
 };
@@ -64,19 +86,42 @@ interface FieldSpec {
   min: number;
   /** Which algorithms use it (all when absent). */
   only?: Algorithm[];
+  /** May be left blank (the default then applies). */
+  optional?: boolean;
 }
 
 export const FIELD_SPECS: Record<Field, FieldSpec> = {
   steps: { label: 'Steps', help: 'Optimiser steps in the run; the ETA and the checkpoints count them.', integer: true, min: 1 },
-  promptsPerStep: { label: 'Prompts per step', help: 'Different prompts sampled for each step (P).', integer: true, min: 1 },
-  groupSize: { label: 'Group size G', help: 'Completions sampled per prompt; GRPO scores each against its group’s mean. 8 as in the paper.', integer: true, min: 2, only: ['grpo', 'ppo'] },
-  maxCompletionTokens: { label: 'Reply length', help: 'Most tokens in a sampled completion (64).', integer: true, min: 1 },
-  lr: { label: 'Learning rate', help: 'Peak AdamW learning rate. 1e-4 suits real models; tiny test models learn at about 5e-3.', integer: false, min: 0 },
-  epsilon: { label: 'Clip ε', help: 'How far one update may move a token’s probability ratio from 1 (0.2).', integer: false, min: 0, only: ['grpo', 'ppo'] },
-  beta: { label: 'KL weight β', help: 'Pull towards the base model (0.04); 0 skips the reference pass and is faster.', integer: false, min: 0, only: ['grpo', 'ppo'] },
-  rank: { label: 'LoRA rank r', help: 'Size of the adapter on every projection (16).', integer: true, min: 1 },
-  alpha: { label: 'LoRA alpha', help: 'Scales the adapter’s update by alpha / r (32).', integer: false, min: 0 },
-  temperature: { label: 'Temperature', help: 'Sampling temperature of the rollouts (1 explores; lower exploits).', integer: false, min: 0.01, only: ['grpo', 'ppo'] },
+  promptsPerStep: { label: 'Prompts per step', help: 'Different prompts sampled for each micro-batch (P).', integer: true, min: 1 },
+  gradientAccumulation: {
+    label: 'Micro-batches per update',
+    help: 'Micro-batches of P prompts gathered into one optimiser update (1). The paper’s batch of 128 prompts is e.g. 16 × 8.',
+    integer: true,
+    min: 1,
+  },
+  groupSize: { label: 'Group size G', help: 'Completions sampled per prompt; GRPO scores each against its group’s mean. 8 is ours: the paper does not state it.', integer: true, min: 2, only: ['grpo', 'ppo'] },
+  maxCompletionTokens: {
+    label: 'Reply length',
+    help: 'Most tokens in a sampled completion. Blank: the agent’s own budget at inference (manager 1,024, answer agent 256; the paper allows 2,048). Rollouts follow the same JSON format as inference; cut ones are counted.',
+    integer: true,
+    min: 1,
+    optional: true,
+  },
+  lr: { label: 'Learning rate', help: 'Peak AdamW learning rate of the policy. 1e-4 is ours, for LoRA (the paper’s 1e-6 is for full fine-tuning); tiny test models learn at about 5e-3.', integer: false, min: 0 },
+  criticLr: { label: 'Critic learning rate', help: 'Learning rate of PPO’s value head (1e-5, the paper’s critic rate).', integer: false, min: 0, only: ['ppo'] },
+  epsilon: { label: 'Clip ε', help: 'How far one update may move a token’s probability ratio from 1 (0.2, ours).', integer: false, min: 0, only: ['grpo', 'ppo'] },
+  beta: { label: 'KL weight β', help: 'Pull towards the base model, in GRPO’s loss and PPO’s reward (0.04, ours); 0 skips the reference pass and is faster.', integer: false, min: 0, only: ['grpo', 'ppo'] },
+  rank: { label: 'LoRA rank r', help: 'Size of the adapter on every projection (16, ours; the paper fine-tunes all weights).', integer: true, min: 1 },
+  alpha: { label: 'LoRA alpha', help: 'Scales the adapter’s update by alpha / r (32, ours).', integer: false, min: 0 },
+  temperature: { label: 'Temperature', help: 'Sampling temperature of the rollouts (1 explores; lower exploits); log-probabilities are taken at the same temperature.', integer: false, min: 0.01, only: ['grpo', 'ppo'] },
+  samplingRounds: {
+    label: 'Dynamic sampling rounds',
+    help: 'DAPO’s dynamic sampling: 0 = off; N drops groups whose rewards all agree (they teach nothing) and draws up to N batches to refill the step.',
+    integer: true,
+    min: 0,
+    only: ['grpo'],
+  },
+  validateEvery: { label: 'Validate every', help: 'Steps between scores of the policy on the task’s held-out set (0 = never); the best-scoring step is kept as its own checkpoint.', integer: true, min: 0 },
   seed: { label: 'Seed', help: 'Fixes the adapter’s start and the samples, so a resumed run continues exactly.', integer: true, min: 0 },
   checkpointEvery: { label: 'Checkpoint every', help: 'Steps between checkpoints in this browser (also saved on pause and stop).', integer: true, min: 1 },
 };
@@ -88,7 +133,8 @@ export const ALGORITHMS: { value: Algorithm; label: string; help: string }[] = [
 ];
 
 export function initialSettings(): TrainSettings {
-  return { task: 'synthetic', algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, String(DEFAULTS[f])])) as Record<Field, string>, locomo: { turns: '', maxNewTokens: '' } };
+  const text = (v: number | null): string => (v === null ? '' : String(v));
+  return { task: 'synthetic', algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, text(DEFAULTS[f])])) as Record<Field, string>, locomo: { turns: '', maxNewTokens: '' } };
 }
 
 /**
@@ -96,10 +142,14 @@ export function initialSettings(): TrainSettings {
  * apart), or the first problem with the settings (naming the field and what it needs).
  */
 export function toRequest(settings: TrainSettings): { request: StartTrainingRequest; limits: Partial<Record<LocomoField, number>> } | { problem: string } {
-  const n = {} as Record<Field, number>;
+  const n = {} as Record<Field, number | null>;
   for (const field of FIELDS) {
     const spec = FIELD_SPECS[field];
-    const text = settings.values[field].trim();
+    const text = (settings.values[field] ?? '').trim();
+    if (text === '' && spec.optional) {
+      n[field] = null;
+      continue;
+    }
     const value = Number(text);
     if (text === '' || !Number.isFinite(value)) return { problem: `${spec.label}: enter a number.` };
     if (spec.integer && !Number.isInteger(value)) return { problem: `${spec.label}: enter a whole number.` };
@@ -117,22 +167,29 @@ export function toRequest(settings: TrainSettings): { request: StartTrainingRequ
     }
     if (settings.task === 'locomo-manager' && settings.algorithm === 'sft') return { problem: 'The LoCoMo manager has no reference operations to imitate: choose GRPO or PPO.' };
   }
+  const v = n as Record<Field, number>; // only maxCompletionTokens may be null
+  const rounds = v.samplingRounds;
   return {
     limits,
     request: {
       task: settings.task,
-      checkpointEvery: n.checkpointEvery,
+      checkpointEvery: v.checkpointEvery,
       options: {
         algorithm: settings.algorithm,
-        totalSteps: n.steps,
-        promptsPerStep: n.promptsPerStep,
-        groupSize: settings.algorithm === 'sft' ? 1 : n.groupSize,
-        temperature: n.temperature,
-        seed: n.seed,
-        grpo: { epsilonLow: n.epsilon, epsilonHigh: n.epsilon, beta: n.beta },
-        ppo: { epsilon: n.epsilon, klCoefficient: n.beta },
-        lora: { rank: n.rank, alpha: n.alpha },
-        optimizer: { lr: n.lr },
+        totalSteps: v.steps,
+        promptsPerStep: v.promptsPerStep,
+        gradientAccumulation: v.gradientAccumulation,
+        groupSize: settings.algorithm === 'sft' ? 1 : v.groupSize,
+        temperature: v.temperature,
+        seed: v.seed,
+        dynamicSampling: settings.algorithm === 'grpo' && rounds > 0,
+        ...(rounds > 0 ? { maxSamplingRounds: rounds } : {}),
+        validateEvery: v.validateEvery,
+        ...(v.criticLr > 0 ? { valueLr: v.criticLr } : {}),
+        grpo: { epsilonLow: v.epsilon, epsilonHigh: v.epsilon, beta: v.beta },
+        ppo: { epsilon: v.epsilon, klCoefficient: v.beta },
+        lora: { rank: v.rank, alpha: v.alpha },
+        optimizer: { lr: v.lr },
         maxCompletionTokens: n.maxCompletionTokens,
       },
     },
