@@ -24,7 +24,7 @@ export async function connectModelServer(settings: ModelServerSettings, fetcher:
   } catch {
     throw new Error(
       `Cannot reach ${base} from this page. Is the server running, and does it allow this page's address (${location.origin})? ` +
-        'vLLM: --allowed-origins; Ollama: OLLAMA_ORIGINS; llama.cpp: allowed by default; memory-r1 serve: --allow-origin.',
+        'vLLM: --allowed-origins (any by default); Ollama: OLLAMA_ORIGINS; memory-r1 serve: --allow-origin.',
     );
   }
   if (response.status === 401 || response.status === 403) throw new Error(`${base} refused the request (HTTP ${response.status}): check the API key.`);
