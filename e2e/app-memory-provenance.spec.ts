@@ -68,7 +68,7 @@ test('each memory shows the message, chat and time it came from, and its history
   await expect(page.locator('.message.user .bubble').filter({ hasText: 'Hi! I live in Paris with my cat Miso.' })).toBeVisible();
 });
 
-test('search finds word forms, marks the matches, and says meaning-based search needs an embedding model', async ({ page }) => {
+test('search finds word forms and marks them; meaning-based search needs a model; a failed edit keeps its draft; a backup of another bank says where it went', async ({ page }, testInfo) => {
   await openApp(page, 'memory', null);
   await addMemory(page, 'Allergic to peanuts');
   await addMemory(page, 'Plays the cello on Sundays');
@@ -82,6 +82,34 @@ test('search finds word forms, marks the matches, and says meaning-based search 
   await expect(memoryRegion(page).locator('.memory-text')).toHaveText(['Plays the cello on Sundays']);
   await expect(memoryRegion(page).locator('.memory-text mark')).toHaveText(['Plays']);
   await expect(memoryRegion(page).locator('.memory-text b')).toHaveCount(0);
+  await page.getByLabel('Search memories').fill('');
+
+  // A failed edit keeps the draft.
+  await memoryRegion(page).getByRole('button', { name: 'Edit "Plays the cello on Sundays"' }).click();
+  const draft = `Plays the cello ${'and more '.repeat(500)}`;
+  await memoryRegion(page).getByLabel('Memory text').fill(draft);
+  await memoryRegion(page).getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('alert')).toContainText('Not saved');
+  await expect(memoryRegion(page).getByLabel('Memory text')).toHaveValue(draft);
+  await memoryRegion(page).getByRole('button', { name: 'Cancel' }).click();
+
+  // A backup made of bank "other": importing it here puts its memories there, and says so.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export bank' }).click();
+  const mine = testInfo.outputPath('mine.json');
+  await (await download).saveAs(mine);
+  const backup = readFileSync(mine, 'utf8').replaceAll('"bankId":"me"', '"bankId":"other"').replaceAll('"id":"me"', '"id":"other"');
+  expect(backup).toContain('"bankId":"other"');
+  await page.getByRole('button', { name: 'Wipe bank' }).click();
+  await page.getByRole('button', { name: 'Delete memories' }).click();
+  const other = testInfo.outputPath('other.json');
+  writeFileSync(other, backup);
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByText('Import (merge)').click();
+  await (await chooser).setFiles(other);
+  await expect(page.getByRole('alert')).toContainText('This backup is of the bank “other”');
+  await expect(page.getByRole('alert')).toContainText('went into “other”');
+  await expect(memoryRegion(page).getByText('No memories yet.')).toBeVisible();
 });
 
 test('wiping the bank asks whether the chats go too', async ({ page }) => {
@@ -108,34 +136,4 @@ test('wiping the bank asks whether the chats go too', async ({ page }) => {
   await expect(page.getByRole('status')).toHaveText('Bank and chats deleted.');
   await expect(memoryRegion(page).getByText('No memories yet.')).toBeVisible();
   expect(await storedChats(page)).toBe(0);
-});
-
-test('a failed edit keeps the draft, and a backup of another bank says where its memories went', async ({ page }, testInfo) => {
-  await openApp(page, 'memory', null);
-  await addMemory(page, 'Plays the cello on Sundays');
-  await memoryRegion(page).getByRole('button', { name: 'Edit "Plays the cello on Sundays"' }).click();
-  const draft = `Plays the cello ${'and more '.repeat(500)}`;
-  await memoryRegion(page).getByLabel('Memory text').fill(draft);
-  await memoryRegion(page).getByRole('button', { name: 'Save' }).click();
-  await expect(page.getByRole('alert')).toContainText('Not saved');
-  await expect(memoryRegion(page).getByLabel('Memory text')).toHaveValue(draft);
-  await memoryRegion(page).getByRole('button', { name: 'Cancel' }).click();
-
-  // A backup made of bank "other": importing it here puts its memories there, and says so.
-  const download = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export bank' }).click();
-  const mine = testInfo.outputPath('mine.json');
-  await (await download).saveAs(mine);
-  const backup = readFileSync(mine, 'utf8').replaceAll('"bankId":"me"', '"bankId":"other"').replaceAll('"id":"me"', '"id":"other"');
-  expect(backup).toContain('"bankId":"other"');
-  await page.getByRole('button', { name: 'Wipe bank' }).click();
-  await page.getByRole('button', { name: 'Delete memories' }).click();
-  const other = testInfo.outputPath('other.json');
-  writeFileSync(other, backup);
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByText('Import (merge)').click();
-  await (await chooser).setFiles(other);
-  await expect(page.getByRole('alert')).toContainText('This backup is of the bank “other”');
-  await expect(page.getByRole('alert')).toContainText('went into “other”');
-  await expect(memoryRegion(page).getByText('No memories yet.')).toBeVisible();
 });
