@@ -12,6 +12,7 @@ const SUITES = {
   train: { node: 'scripts/bench/train-node.ts' },
   locomo: { node: 'scripts/bench/locomo-node.ts' },
   eval: { node: 'scripts/bench/eval-node.ts' },
+  learn: { node: 'scripts/bench/learn-node.ts' },
   chat: { node: 'scripts/bench/chat-node.ts' },
   retrieval: { node: 'scripts/bench/retrieval-node.ts' },
 };

@@ -9,6 +9,7 @@ import type { ChatModel } from '../llm/chat-model';
 import { LocalChatModel, type LocalEmbedder, type LocalEngine } from '../llm/local';
 import type { TaskExample, TrainingTask } from '../train/task';
 import type { LocomoConversation } from './locomo';
+import { locomoValidator, type ValidationSettings } from './locomo-validation';
 import { managerReward } from './rewards';
 import type { RunIdentity } from './runner';
 import { locomoAnswerTask, locomoManagerTask } from './training-tasks';
@@ -91,8 +92,18 @@ async function sequentially<T, U>(items: readonly T[], f: (item: T) => Promise<U
   return out;
 }
 
-/** The task on this engine from built tuples (refused when there are none for it, saying why). */
-export function locomoTrainingTask(name: LocomoTaskName, engine: LocalEngine, tuples: TrainingTuples, settings: TupleSettings): TrainingTask<TaskExample> {
+/**
+ * The task on this engine from built tuples (refused when there are none for it, saying why); with
+ * `validation` (conv-30), the task validates the policy there for the trainer's validateEvery hook.
+ */
+export function locomoTrainingTask(name: LocomoTaskName, engine: LocalEngine, tuples: TrainingTuples, settings: TupleSettings, validation?: ValidationSettings): TrainingTask<TaskExample> {
+  const task = locomoTaskOf(name, engine, tuples, settings);
+  if (!validation) return task;
+  const validate = locomoValidator(name, engine, { ...(settings.embedding ? { embedding: settings.embedding } : {}), ...validation });
+  return { ...task, validate };
+}
+
+function locomoTaskOf(name: LocomoTaskName, engine: LocalEngine, tuples: TrainingTuples, settings: TupleSettings): TrainingTask<TaskExample> {
   if (name === 'locomo-manager' && tuples.manager.length === 0) {
     throw new Error(
       `No training data for the memory manager: the base model found no facts in any of the ${tuples.linkedTurnsWithoutFacts} turns that questions point to` +
