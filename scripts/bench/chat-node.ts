@@ -48,9 +48,7 @@ function pacedScripted(): ChatModel {
   };
 }
 
-interface TurnFigures {
-  turn: number;
-  text: string;
+interface TurnSample {
   first_token_ms: number | null;
   reply_done_ms: number;
   memory_updated_ms: number;
@@ -58,8 +56,9 @@ interface TurnFigures {
   reply_prompt_tokens: number;
 }
 
-async function measure(engine: string, runner: ChatRunner): Promise<{ engine: string; order?: TurnOrder; turns: TurnFigures[]; mean_first_token_ms: number; mean_memory_updated_ms: number }> {
-  const turns: TurnFigures[] = [];
+/** One chat of TURNS through a fresh runner: each turn's times, from the moment its message is sent. */
+async function chat(engine: string, runner: ChatRunner): Promise<TurnSample[]> {
+  const samples: TurnSample[] = [];
   for (const [i, text] of TURNS.entries()) {
     const start = performance.now();
     let first: number | null = null;
@@ -69,23 +68,48 @@ async function measure(engine: string, runner: ChatRunner): Promise<{ engine: st
     const since = (promise: Promise<unknown>) => promise.then(() => performance.now() - start);
     const [replyDone, memoryDone] = await Promise.all([since(reply), since(memory)]);
     const promptTokens = ((await reply) as { usage: { promptTokens: number } }).usage.promptTokens;
-    turns.push({ turn: i + 1, text, first_token_ms: first === null ? null : Math.round(first), reply_done_ms: Math.round(replyDone), memory_updated_ms: Math.round(memoryDone), reply_prompt_tokens: promptTokens });
-    console.error(`[chat] ${engine} turn ${i + 1}: first token ${turns.at(-1)!.first_token_ms} ms, memory updated ${turns.at(-1)!.memory_updated_ms} ms, reply prompt ${promptTokens} tokens`);
+    const sample = { first_token_ms: first === null ? null : Math.round(first), reply_done_ms: Math.round(replyDone), memory_updated_ms: Math.round(memoryDone), reply_prompt_tokens: promptTokens };
+    samples.push(sample);
+    console.error(`[chat] ${engine} turn ${i + 1}: first token ${sample.first_token_ms} ms, memory updated ${sample.memory_updated_ms} ms, reply prompt ${promptTokens} tokens`);
   }
-  const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
-  return {
-    engine,
-    turns,
-    mean_first_token_ms: mean(turns.map((t) => t.first_token_ms ?? t.reply_done_ms)),
-    mean_memory_updated_ms: mean(turns.map((t) => t.memory_updated_ms)),
-  };
+  return samples;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return Math.round(sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2);
+};
+
+/**
+ * ROUNDS chats per turn order, the orders alternating so that a change in the machine's load touches
+ * both alike; per turn the median of the rounds.
+ */
+async function compare(engine: string, runner: (order: TurnOrder) => ChatRunner) {
+  const rounds = new Map<TurnOrder, TurnSample[][]>(ORDERS.map((order) => [order, []]));
+  for (let round = 0; round < ROUNDS; round++) for (const order of ORDERS) rounds.get(order)!.push(await chat(`${engine}, ${order}, round ${round + 1}`, runner(order)));
+  return ORDERS.map((order) => {
+    const chats = rounds.get(order)!;
+    const turns = TURNS.map((text, i) => {
+      const of = (pick: (s: TurnSample) => number) => median(chats.map((c) => pick(c[i]!)));
+      return {
+        turn: i + 1,
+        text,
+        first_token_ms: of((s) => s.first_token_ms ?? s.reply_done_ms),
+        reply_done_ms: of((s) => s.reply_done_ms),
+        memory_updated_ms: of((s) => s.memory_updated_ms),
+        reply_prompt_tokens: of((s) => s.reply_prompt_tokens),
+      };
+    });
+    const mean = (values: number[]) => Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+    return { engine, order, rounds: ROUNDS, turns, mean_first_token_ms: mean(turns.map((t) => t.first_token_ms)), mean_memory_updated_ms: mean(turns.map((t) => t.memory_updated_ms)) };
+  });
 }
 
 const ORDERS: TurnOrder[] = ['sequential', 'reply-first'];
+const ROUNDS = 3;
 const results = [];
-for (const order of ORDERS) {
-  results.push({ ...(await measure(`scripted, ${WORD_DELAY_MS} ms per word, ${order}`, chatRunner(pacedScripted(), new InMemoryBank('chat'), {}, order))), order });
-}
+results.push(...(await compare(`scripted, ${WORD_DELAY_MS} ms per word`, (order) => chatRunner(pacedScripted(), new InMemoryBank('chat'), {}, order))));
 
 const gpu = await requestNodeGpuContext();
 const engine = await Engine.load(new MemorySource(makeTinyModel({ format: 'mlc', arch: 'qwen2', quant: 'q4f16_1', seed: 3 })), gpu, { maxTokens: 4096 });
@@ -94,9 +118,7 @@ const local = new LocalChatModel(engine);
 await local.chat({ messages: [{ role: 'user', content: 'warm up' }], max_tokens: 4, temperature: 0 });
 // The reply samples (temperature 1): greedy decoding of the random model repeats a newline, which shows nothing.
 const caps = { extract: { temperature: 0, max_tokens: 32 }, manage: { temperature: 0, max_tokens: 48 }, reply: { temperature: 1, seed: 11, max_tokens: 24 } };
-for (const order of ORDERS) {
-  results.push({ ...(await measure(`local engine, tiny qwen2 q4f16_1, ${order}`, chatRunner(local, new InMemoryBank('chat'), caps, order))), order });
-}
+results.push(...(await compare('local engine, tiny qwen2 q4f16_1', (order) => chatRunner(local, new InMemoryBank('chat'), caps, order))));
 engine.dispose();
 gpu.device.destroy();
 
