@@ -182,6 +182,10 @@ describe('memory-r1 serve, and every command through --endpoint', () => {
     connection.closeSync();
     db.closeSync();
 
+    // `train --endpoint` keys its tuples as export does: it reads these instead of building them.
+    const trained = await cli('train', '--model', join(dir, 'model'), '--task', 'locomo-answer', '--algo', 'sft', '--steps', '1', '--prompts', '1', '--data', DATA, '--endpoint', url, '--endpoint-model', 'tiny', '--turns', String(TURNS), '--max-new-tokens', String(CAP), '--tuples', join(out, 'tuples.json'), '--out', join(dir, 'trained'));
+    expect(trained.stderr).toContain(`read ${built.manager.length} manager and ${built.answer.length} answer tuples`);
+
     // Rewards over HTTP, the frozen answer agent on the served base model.
     const rewards = await start(['reward-server', '--tuples', join(out, 'tuples.json'), '--endpoint', url, '--endpoint-model', 'tiny', '--max-new-tokens', String(CAP), '--port', '0', '--json']);
     children.push(rewards.child);

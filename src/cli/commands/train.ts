@@ -17,6 +17,9 @@ import { FileTupleCache } from '../../eval/tuples.node.js';
 import type { GpuContext } from '../../gpu/device';
 import { openLocomoModels, type LocomoModelPaths } from '../locomo-models';
 import { numberOption, parseOptions, progressReporter, requireOption, UsageError, type Command } from '../command';
+import { JournaledChatModel } from '../call-journal';
+import { ENDPOINT_OPTIONS, openEndpoint, type OpenedEndpoint } from '../endpoint-option';
+import { identityKey } from '../../eval/runner';
 
 const ALGORITHMS: Algorithm[] = ['grpo', 'ppo', 'sft'];
 const LOSS_TYPES: Array<TrainerConfig['grpo']['lossType']> = ['grpo', 'dapo', 'dr_grpo'];
@@ -29,6 +32,8 @@ interface LocomoSettings {
   turns: number | undefined;
   maxNewTokens: number | undefined;
   models: LocomoModelPaths;
+  /** A model server building the tuples' banks (instead of --bank-model). */
+  endpoint?: OpenedEndpoint | undefined;
 }
 
 /** The task on this engine; LoCoMo tuples are cached in --tuples (see src/eval/locomo-task.ts). */
@@ -42,15 +47,19 @@ async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo
     ...(models.embedding ? { embedding: models.embedding, embeddingId: locomo.models.embed! } : {}),
   };
   const progress = progressReporter('tuples');
-  const identity = tupleIdentity(locomo.models.bankModel ?? modelDir, settings);
+  const identity = tupleIdentity(locomo.endpoint?.identity ?? locomo.models.bankModel ?? modelDir, settings);
   const cache = new FileTupleCache(locomo.tuplesPath);
-  const { tuples, cached } = await tuplesOnEngine(engine, conversationsOf(all, 'train'), identity, settings, cache, (p) => progress(p.turn, p.turns, p.sampleId), models.bankModel);
+  // A server's replies are journaled, so a build it fails part-way resumes from them (as export's does).
+  const journal = locomo.endpoint ? await JournaledChatModel.open(locomo.endpoint.model, `${locomo.tuplesPath}.calls.jsonl`, identityKey(identity)) : undefined;
+  const bankModel = locomo.endpoint?.model ?? models.bankModel;
+  const { tuples, cached } = await tuplesOnEngine(engine, conversationsOf(all, 'train'), identity, settings, cache, (p) => progress(p.turn, p.turns, p.sampleId), journal ?? bankModel).finally(() => journal?.close());
+  await journal?.discard();
   process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples, evidence recall@60 ${fmt(tuples.recall.mean)} (${locomo.tuplesPath})\n`);
   // --validate-every scores the policy on the validation conversation (conv-30).
   const cap = locomo.maxNewTokens ? { max_tokens: locomo.maxNewTokens } : undefined;
   return locomoTrainingTask(name, engine, tuples, settings, {
     conversations: conversationsOf(all, 'validation'),
-    ...(models.bankModel ? { bankModel: models.bankModel } : {}),
+    ...(bankModel ? { bankModel } : {}),
     ...(locomo.turns ? { turns: locomo.turns } : {}),
     ...(cap ? { sampling: { extract: cap, manage: cap, answer: cap } } : {}),
   });
@@ -78,6 +87,10 @@ samples and metrics as an uninterrupted run).
   --max-new-tokens N   cap the base model's replies while building tuples and scoring the manager
   --bank-model DIR     build the tuples' memory banks with this model instead of the one trained (the
                        paper builds them with a strong model)
+  --endpoint URL --endpoint-model NAME
+                       build the banks on a model server instead (the --endpoint-* options of
+                       \`memory-r1 eval --help\`); its replies are kept until the tuples are, so a
+                       failed build resumes; \`memory-r1 export\` with the same flags shares the tuples
   --answer-bank-adapter DIR  build the answer tuples' banks with this trained manager adapter on --model
                        (the paper's Algorithm 2)
   --embed DIR          embed memories and questions (hybrid retrieval) in the tuples and the manager's
@@ -124,6 +137,7 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       'critic-lr': { type: 'string' },
       'validate-every': { type: 'string' },
       'bank-model': { type: 'string' },
+      ...ENDPOINT_OPTIONS,
       'answer-bank-adapter': { type: 'string' },
       embed: { type: 'string' },
       algo: { type: 'string', default: 'grpo' },
@@ -155,7 +169,9 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       turns: values.turns === undefined ? undefined : numberOption(values.turns, '--turns', 0, { integer: true, min: 1 }),
       maxNewTokens: values['max-new-tokens'] === undefined ? undefined : numberOption(values['max-new-tokens'], '--max-new-tokens', 0, { integer: true, min: 1 }),
       models: { bankModel: values['bank-model'], answerBankAdapter: values['answer-bank-adapter'], embed: values.embed },
+      endpoint: openEndpoint(values),
     };
+    if (locomo.endpoint && values['bank-model'] !== undefined) throw new UsageError('give --bank-model DIR or --endpoint URL, not both');
     const d = DEFAULT_TRAINER;
     const lossType = (values['loss-type'] ?? d.grpo.lossType) as TrainerConfig['grpo']['lossType'];
     if (!LOSS_TYPES.includes(lossType)) throw new UsageError(`--loss-type must be one of ${LOSS_TYPES.join(', ')}, got "${values['loss-type']}"`);
