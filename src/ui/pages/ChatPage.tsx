@@ -299,8 +299,8 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
           ) : (
             <ol className="thread" aria-label="Chat history">
               {messages.map((entry) => {
-                // Regenerate: the last reply, or the last message when its reply failed.
-                const canRegenerate = !busy && ready !== undefined && entry === last && (entry.role === 'assistant' || entry.failed !== undefined);
+                // Regenerate: the last reply, or the last message when it has none (it failed, or the tab closed first).
+                const canRegenerate = !busy && ready !== undefined && entry === last;
                 return (
                   <Message
                     key={entry.key}
