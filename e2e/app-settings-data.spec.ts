@@ -44,7 +44,7 @@ async function seedTrainingAndEvaluation(page: Page): Promise<void> {
   });
 }
 
-test('delete all my data leaves every database empty, and keeps the model cache', async ({ page }) => {
+test('delete all my data leaves every database empty, and keeps the model cache', async ({ page, context }) => {
   await openApp(page, 'chat');
   await say(page, 'Hi! I live in Paris with my cat Miso.');
   await page.getByRole('link', { name: 'Memory', exact: true }).click();
@@ -52,6 +52,10 @@ test('delete all my data leaves every database empty, and keeps the model cache'
   await page.getByRole('button', { name: 'Add', exact: true }).click();
   await expect(memoryRegion(page).locator('.memory-text', { hasText: 'Allergic to peanuts' })).toBeVisible();
   await seedTrainingAndEvaluation(page);
+  // A second tab showing the memories starts afresh too.
+  const other = await context.newPage();
+  await openApp(other, 'memory', null);
+  await expect(memoryRegion(other).locator('.memory-text')).not.toHaveCount(0);
 
   const before = await storedRecords(page);
   for (const store of ['memory-r1/memories', 'memory-r1/history', 'memory-r1/conversations', 'memory-r1/turns', 'memory-r1-training/checkpoints', 'memory-r1-tuples/runs', 'memory-r1-eval/runs', 'memory-r1-eval/results']) {
@@ -78,6 +82,8 @@ test('delete all my data leaves every database empty, and keeps the model cache'
   expect(Object.keys(after).length).toBeGreaterThanOrEqual(Object.keys(before).length);
   expect(Object.entries(after).filter(([, count]) => count > 0)).toEqual([]);
   expect(await page.evaluate(async () => (await (await caches.open('webllm/model')).keys()).length)).toBe(1);
+
+  await expect(memoryRegion(other).getByText('No memories yet.')).toBeVisible();
 
   // The app carries on with nothing: no memories, no chats.
   await page.getByRole('link', { name: 'Memory', exact: true }).click();

@@ -12,7 +12,7 @@ import { EvaluatePage } from './pages/EvaluatePage';
 import { MemoryPage } from './pages/MemoryPage';
 import { ModelsPage } from './pages/ModelsPage';
 import { NoWebGpuNotice } from './pages/NoWebGpuNotice';
-import { SettingsPage } from './pages/SettingsPage';
+import { ERASED_CHANNEL, SettingsPage } from './pages/SettingsPage';
 import { TrainPage } from './pages/TrainPage';
 import { useRoute, type Page } from './router';
 import { useSettings } from './settings';
@@ -75,6 +75,13 @@ export function App({ store, persistence, gpu, engines, data }: AppProps) {
   useEffect(() => {
     document.title = `${NAV.find((n) => n.page === page)?.label ?? 'Chat'} · Memory-R1`;
   }, [page]);
+
+  // Another tab deleted all data: what this one holds is gone from storage, so start afresh too.
+  useEffect(() => {
+    const channel = new BroadcastChannel(ERASED_CHANNEL);
+    channel.onmessage = () => window.location.reload();
+    return () => channel.close();
+  }, []);
 
   // After a navigation (not on the first load), focus goes to the new page's heading.
   const main = useRef<HTMLElement>(null);

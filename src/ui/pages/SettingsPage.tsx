@@ -14,6 +14,8 @@ interface Props {
 
 /** Set before the reload that follows "Delete all my data", so the page can say what went. */
 export const ERASED_KEY = 'memory-r1:erased';
+/** Tells the app's other tabs that everything was erased: they reload, so none writes back what it held. */
+export const ERASED_CHANNEL = 'memory-r1:erased';
 
 /** Settings that are the user's to choose; each is saved as it changes. And deleting everything. */
 export function SettingsPage({ settings, onChange, data, webllm }: Props) {
@@ -67,6 +69,9 @@ function DeleteAllData({ data, webllm }: { data: UserData; webllm: WebLlmApi }) 
     try {
       const before = await data.erase();
       sessionStorage.setItem(ERASED_KEY, describeUserData(before).join(', ') || 'nothing was stored');
+      const channel = new BroadcastChannel(ERASED_CHANNEL);
+      channel.postMessage('erased');
+      channel.close();
       // Every view of the app (and its worker) holds what was just erased: start afresh.
       window.location.hash = '#/settings';
       window.location.reload();
