@@ -54,7 +54,9 @@ test('what streams is exactly what is kept, and a stopped reply stays stopped af
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   await say(page, 'Tell me a long story');
-  const kept = (await records(page, ['turns'])).turns!.find((t) => t.speaker === 'assistant')!.text as string;
+  const reply = async () => (await records(page, ['turns'])).turns!.find((t) => t.speaker === 'assistant')?.text as string | undefined;
+  await expect.poll(reply).toBeDefined();
+  const kept = (await reply())!;
   expect(kept.startsWith(STORY)).toBe(true);
   expect(kept).not.toContain('Memories used');
   const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
