@@ -6,7 +6,7 @@ import { readLocomoFile } from '../../src/eval/locomo.node.js';
 import { Bm25Index } from '../../src/memory/bm25';
 
 const conversations = await readLocomoFile('../shared/data/locomo10.json');
-const KS = [10, 30, 60];
+const KS = [10, 30, 60] as const;
 
 function recall(stemming: boolean) {
   const sums = new Map(KS.map((k) => [k, 0]));
@@ -35,7 +35,7 @@ function recall(stemming: boolean) {
   }
   return {
     questions,
-    ...Object.fromEntries(KS.map((k) => [`recallAt${k}`, +(sums.get(k)! / questions).toFixed(4)])),
+    ...(Object.fromEntries(KS.map((k) => [`recallAt${k}`, +(sums.get(k)! / questions).toFixed(4)])) as Record<`recallAt${(typeof KS)[number]}`, number>),
     indexMs: +indexMs.toFixed(1),
     searchMsPerQuery: +(searchMs / questions).toFixed(3),
   };
