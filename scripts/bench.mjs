@@ -42,7 +42,8 @@ function runNode(script) {
 }
 
 async function runBrowser({ page: path, run }) {
-  const server = await createServer({ logLevel: 'warn', server: { port: 0, host: '127.0.0.1' } });
+  // No HMR: an edit to a source file the page imports must not reload it mid-run.
+  const server = await createServer({ logLevel: 'warn', server: { port: 0, host: '127.0.0.1', hmr: false } });
   await server.listen();
   const browser = await chromium.launch({
     executablePath: env.MEMORY_R1_CHROMIUM,
@@ -51,6 +52,7 @@ async function runBrowser({ page: path, run }) {
   try {
     const page = await browser.newPage();
     page.on('console', (message) => console.error(`[browser] ${message.text()}`));
+    page.on('crash', () => console.error('[bench] the page crashed (out of memory?)'));
     await page.goto(`http://127.0.0.1:${server.httpServer.address().port}${path}`);
     await page.waitForFunction((fn) => typeof window[fn] === 'function', run, { timeout: 120_000 });
     return { browser: `chromium ${browser.version()}`, ...(await page.evaluate((fn) => window[fn](), run)) };
