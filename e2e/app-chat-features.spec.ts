@@ -259,3 +259,22 @@ test('a failed reply says what happened and what to do, readably in light and da
     expect(contrast(fg!, bg!), `${scheme}: ${fg} on ${bg}`).toBeGreaterThanOrEqual(4.5);
   }
 });
+
+test('a message the browser cannot store goes back in the box, with what to do, and leaves no empty chat', async ({ page }) => {
+  await openApp(page);
+  // A full disk for the message's write (its queued memory update is written in the same transaction).
+  await page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'pending') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  const box = page.getByLabel('Message', { exact: true });
+  await box.fill('I moved to Lisbon.');
+  await box.press('Enter');
+  await expect(page.locator('.thread-panel').getByRole('alert')).toHaveText(/^Your message could not be saved: The browser refused to store more data: storage is full\..* It is back in the box/);
+  await expect(box).toHaveValue('I moved to Lisbon.');
+  await expect(page.locator('.thread .message')).toHaveCount(0);
+  expect(await counts(page, ['conversations', 'turns', 'pending'])).toEqual({ conversations: 0, turns: 0, pending: 0 });
+});

@@ -5,7 +5,8 @@ interface Props {
   /** Why sending is not possible now (shown on the button's title), or undefined when it is. */
   blocked?: string | undefined;
   busy: boolean;
-  onSend: (text: string) => void;
+  /** Resolves false when the message could not be stored: the box then gets it back. */
+  onSend: (text: string) => Promise<boolean>;
   onStop: () => void;
 }
 
@@ -30,8 +31,11 @@ export function Composer({ blocked, busy, onSend, onStop }: Props) {
     const refusal = tooLong(text.trim());
     setProblem(refusal);
     if (refusal) return;
-    onSend(text.trim());
+    const sent = text.trim();
     setText('');
+    void onSend(sent).then((stored) => {
+      if (!stored) setText((now) => now || sent);
+    });
   };
   const keyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {

@@ -57,6 +57,8 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
   const [streaming, setStreaming] = useState(false);
   const [step, setStep] = useState<string | null>(null);
   const [memoryStep, setMemoryStep] = useState<string | null>(null);
+  /** A failure that belongs to no message (saving one, finishing earlier updates). */
+  const [problem, setProblem] = useState<string | null>(null);
   const abort = useRef<AbortController | null>(null);
   const end = useRef<HTMLDivElement>(null);
   const settingsRef = useRef(settings);
@@ -110,7 +112,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
   const ready = model.status === 'ready' ? model.model : undefined;
   useEffect(() => {
     if (!ready) return;
-    void memory.resume(bankId, ready, settingsRef.current).catch((error) => setMemoryStep(`Could not finish earlier memory updates: ${failure(error)} They stay queued for the next visit.`));
+    void memory.resume(bankId, ready, settingsRef.current).catch((error) => setProblem(`Could not finish earlier memory updates: ${failure(error)} They stay queued for the next visit.`));
   }, [ready, memory, bankId]);
 
   useEffect(() => {
@@ -165,8 +167,10 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     );
   };
 
-  const send = async (text: string) => {
-    if (!host.model || tooLong(text)) return;
+  /** Sends a message; false when it could not be stored (the composer then keeps it). */
+  const send = async (text: string): Promise<boolean> => {
+    if (!host.model || tooLong(text)) return false;
+    setProblem(null);
     const sessionDate = todayAsSessionDate();
     const at = Date.now();
     const before = messages;
@@ -176,15 +180,19 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
     try {
       if (!temporary) {
         conversation ||= (await store.conversations.create(bankId, titleOf(text))).id;
+        const turn = await store.conversations.append(conversation, { speaker: settings.userName, text, at, sessionDate }, { rememberIn: bankId }).catch(async (error: unknown) => {
+          // A conversation made for this message must not stay behind empty.
+          if (!activeId) await store.conversations.delete(conversation).catch(() => undefined);
+          throw error;
+        });
         if (!activeId) setActiveId(conversation);
-        const turn = await store.conversations.append(conversation, { speaker: settings.userName, text, at, sessionDate }, { rememberIn: bankId });
         userKey = turn.id;
         pending = { turnId: turn.id, conversationId: conversation, bankId, speaker: turn.speaker, text, sessionDate, at };
         void refreshList();
       }
     } catch (error) {
-      setStep(`Your message could not be saved: ${failure(error)}`);
-      return;
+      setProblem(`Your message could not be saved: ${failure(error)} It is back in the box; free some space (Models page) or reload, then send it again.`);
+      return false;
     }
     const replyKey = `reply-${at}`;
     setMessages((list) => [
@@ -206,6 +214,7 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
       fail(userKey, `No reply: ${failure(error)} Your message is kept; press Regenerate to try again, or check the model on the Models page.`);
     }
     if (pending) remember(pending);
+    return true;
   };
 
   /** A new reply to the last message of the user, in place of the last one (kept as it was if this fails). */
@@ -317,8 +326,13 @@ export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = fal
           <p className="step muted small" role="status" aria-live="polite">
             {step ?? memoryStep ?? ''}
           </p>
+          {problem && (
+            <p className="chat-error small" role="alert">
+              {problem}
+            </p>
+          )}
         </div>
-        <Composer blocked={blocked} busy={busy} onSend={(text) => void send(text)} onStop={() => abort.current?.abort()} />
+        <Composer blocked={blocked} busy={busy} onSend={send} onStop={() => abort.current?.abort()} />
       </section>
       <aside className="side-column" aria-label="Live memory">
         <LiveMemory store={store} bankId={bankId} />
