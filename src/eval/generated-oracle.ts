@@ -1,7 +1,8 @@
 // A scripted bank builder for generated conversations (./generate): the "strong model" that builds the
 // memory banks training tuples are made from, where the paper uses a large LLM. It plays the extractor
 // (the generator's templates inverted, the previous turn read for answers such as "Yes, a dog.") and the
-// Memory Manager (ADD a new subject, UPDATE a stored memory about the same subject, NONE for a repeat).
+// Memory Manager (ADD a new subject, UPDATE a stored memory about the same subject into one text that
+// keeps what was true before, NONE for a repeat).
 // It answers only extraction and management requests, from the prompts alone, so it goes through the
 // same pipeline as any model.
 import { PREVIOUS_LABEL } from '../agents/extract';
@@ -43,7 +44,8 @@ function manage(user: string): string {
     if (same && !touched.has(same.id)) return touched.add(same.id), { id: same.id, text, event: 'NONE' };
     const slot = factSlot(text);
     const older = slot ? stored.find((m) => !touched.has(m.id) && factSlot(m.text) === slot) : undefined;
-    if (older) return touched.add(older.id), { id: older.id, text, event: 'UPDATE', old_memory: older.text };
+    // A merged text that keeps what was true before, as the manager's prompt asks of an UPDATE.
+    if (older) return touched.add(older.id), { id: older.id, text: `${text} Earlier: ${older.text}`, event: 'UPDATE', old_memory: older.text };
     return { id: `new-${i}`, text, event: 'ADD' };
   });
   return JSON.stringify({ memory: ops });

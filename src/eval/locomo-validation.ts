@@ -23,17 +23,20 @@ export interface ValidationSettings {
   turns?: number;
   /** Sampling of the agents while validating (default: their own, greedy). */
   sampling?: { extract?: Sampling; manage?: Sampling; answer?: Sampling };
+  /** The engine's model with an adapter (or the base with none); default the local ChatModel. Tests pass doubles. */
+  modelFor?: (adapter: string | undefined) => ChatModel;
 }
 
 /** The validation hook of a LoCoMo task: exact match (0-1) on the validation conversations. */
 export function locomoValidator(task: 'locomo-answer' | 'locomo-manager', engine: LocalEngine, settings: ValidationSettings): (context: Pick<ValidationContext, 'adapterName' | 'step'>) => Promise<number> {
   const embedding = settings.embedding ? { embedding: settings.embedding } : {};
+  const modelFor = settings.modelFor ?? ((adapter: string | undefined) => new LocalChatModel(engine, { ...(adapter ? { adapter } : {}), ...embedding }));
   // The answer task's banks never change: built on the first validation, reused after.
   const keptBanks = new Map<string, BankCheckpoint>();
   return async ({ adapterName, step }) => {
     if (settings.conversations.length === 0) throw new Error('No validation conversation (conv-30) to validate on: load a LoCoMo file that has it, or turn validation off.');
-    const policy = new LocalChatModel(engine, { adapter: adapterName, ...embedding });
-    const base = new LocalChatModel(engine, embedding);
+    const policy = modelFor(adapterName);
+    const base = modelFor(undefined);
     const store = new MemoryEvalStore();
     if (task === 'locomo-answer') for (const [key, bank] of keptBanks) store.banks.set(key, bank);
     const limits = { ...(settings.questions ? { questions: settings.questions } : {}), ...(settings.turns ? { turns: settings.turns } : {}) };
