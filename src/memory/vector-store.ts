@@ -15,7 +15,10 @@ export const NO_TAG = 0xffff;
 const ALPHA = 0.9814;
 const BETA = 0.5286;
 const SPLIT = 0.9816;
-const MAX_DIM = 3968;
+/** The fixed query areas of WASM memory hold up to this many dimensions; beyond, the JS scans run. */
+const MAX_WASM_DIM = 3968;
+/** Coarse sums must stay within u16 with table entries of at least 1. */
+const MAX_DIM = 65_536;
 const HISTOGRAM_BINS = 1024;
 
 // Fixed areas (bytes) for the query: coarse tables (32 per code byte), f32 and i16 copies, and the
@@ -96,7 +99,7 @@ export class VectorStore {
     this.width8 = align(dim, 16);
     this.width = align(dim, 4);
     this.layout = this.layoutFor(0);
-    const module = useWasm ? scanModule() : null;
+    const module = useWasm && dim <= MAX_WASM_DIM ? scanModule() : null;
     this.wasm = module ? (new WebAssembly.Instance(module).exports as unknown as ScanExports) : null;
     this.js = {
       tags: new Uint16Array(0),
