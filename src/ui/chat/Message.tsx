@@ -46,7 +46,7 @@ export function Message({ entry, onRegenerate, onDelete, loadOperations }: Props
   };
   const who = entry.role === 'user' ? 'You' : 'Assistant';
   return (
-    <li className={`message ${entry.role}${entry.streaming ? ' streaming' : ''}${entry.stopped ? ' stopped' : ''}`}>
+    <li className={`message ${entry.role}${entry.streaming ? ' pending' : ''}${entry.stopped ? ' stopped' : ''}`}>
       <span className="visually-hidden">{who}:</span>
       <div className="bubble">
         {entry.role === 'assistant' ? <MessageText text={entry.text} /> : <p className="plain">{entry.text}</p>}
