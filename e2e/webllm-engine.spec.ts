@@ -108,14 +108,15 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   expect(mine.promptTokens).toBe(theirs.promptTokens);
   compareSteps('q4f32_1', theirs.steps, mine.steps, LOGPROB_TOLERANCE);
 
-  // response_format with the manager's JSON Schema: the grammar (indent 2, one required key) fixes the
-  // reply's first characters, so three tokens must spell a prefix of them.
-  const json = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: MANAGER_JSON_SCHEMA }), MESSAGES);
+  // response_format with the manager's JSON Schema: the grammar (one required key, strict) fixes the
+  // reply's first characters but for whitespace, so three tokens must spell a prefix of them.
+  const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: schema }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
   timings.json3 = json.ms / 1000;
   console.log(`webllm json: ${JSON.stringify(json)}`);
   if (!json.ok) throw new Error(`JSON reply failed: ${json.message}`);
   expect(json.text.length).toBeGreaterThan(0);
-  expect('{\n  "memory": ['.startsWith(json.text), `${JSON.stringify(json.text)} starts the schema's reply`).toBe(true);
+  expect(json.text.startsWith('{')).toBe(true);
+  expect('{"memory":['.startsWith(json.text.replace(/\s/g, '')), `${JSON.stringify(json.text)} starts the schema's reply`).toBe(true);
 
   // Abort while WebLLM is still reading the prompt: an AbortError once it stops.
   const aborted = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 50 }, { abortAfterMs: 1000 }), MESSAGES);
@@ -137,12 +138,12 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
       return create.call(this, descriptor);
     };
   });
-  const lost = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }), MESSAGES);
+  const lost = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }, { timeoutMs: 300_000 }), MESSAGES);
   timings.deviceLost = lost.ms / 1000;
   console.log(`webllm after device loss: ${JSON.stringify(lost)}`);
   expect(lost).toMatchObject({ ok: false, kind: 'device-lost' });
   expect(!lost.ok && lost.message).toContain('The GPU stopped working');
-  const again = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }), MESSAGES);
+  const again = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }, { timeoutMs: 120_000 }), MESSAGES);
   expect(again).toMatchObject({ ok: false, kind: 'device-lost' });
   expect(await page.evaluate(() => window.webllmHarness.unload())).toEqual({ ok: true });
 

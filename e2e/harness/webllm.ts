@@ -70,8 +70,11 @@ const webllmHarness = {
     }
   },
 
-  /** One request through our ChatModel; `stream` collects the deltas; `abortAfterMs` aborts (streaming) that long after the start. */
-  async chat(request: { messages: ChatMessage[]; max_tokens: number; temperature?: number; json_schema?: JsonSchema }, options: { stream?: boolean; abortAfterMs?: number } = {}) {
+  /**
+   * One request through our ChatModel; `stream` collects the deltas; `abortAfterMs` aborts (streaming)
+   * that long after the start; `timeoutMs` gives up waiting for an answer.
+   */
+  async chat(request: { messages: ChatMessage[]; max_tokens: number; temperature?: number; json_schema?: JsonSchema }, options: { stream?: boolean; abortAfterMs?: number; timeoutMs?: number } = {}) {
     if (!loaded) throw new Error('load a model first');
     const deltas: string[] = [];
     const controller = new AbortController();
@@ -80,7 +83,9 @@ const webllmHarness = {
     if (options.abortAfterMs !== undefined) setTimeout(() => controller.abort(), options.abortAfterMs);
     const start = performance.now();
     try {
-      const reply = await loaded.model.chat(body);
+      // A hang (never answering) is reported as such rather than stalling the test until its own timeout.
+      const hang = new Promise<never>((_, reject) => options.timeoutMs !== undefined && setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs));
+      const reply = await Promise.race([loaded.model.chat(body), hang]);
       return { ok: true as const, ...reply, deltas, ms: performance.now() - start };
     } catch (error) {
       const ms = performance.now() - start;

@@ -20,9 +20,16 @@ async function runEngineBench() {
   return { runtime: 'chromium', adapter: context.adapterInfo, tfjs_backend: backend, matmul, models, webllm };
 }
 
+/** The WebLLM side-by-side alone (the slow part), for a quicker look. */
+async function runWebLlmComparison() {
+  return benchAgainstWebLlm(await requestGpuContext(navigator.gpu));
+}
+
 declare global {
   interface Window {
     runEngineBench: typeof runEngineBench;
+    runWebLlmComparison: typeof runWebLlmComparison;
   }
 }
 window.runEngineBench = runEngineBench;
+window.runWebLlmComparison = runWebLlmComparison;
