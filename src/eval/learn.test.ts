@@ -32,5 +32,8 @@ describe('the learning table', () => {
     expect(markdown.split('\n')[0]).toBe('| Model | Method | single-hop F1 | B1 | EM | multi-hop F1 | B1 | EM | open-domain F1 | B1 | EM | temporal F1 | B1 | EM | overall F1 | B1 | EM |');
     expect(markdown).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | 0.0 ± 0.0 |');
     expect(markdown).toContain('Seeds: 0, 1, 2; held-out questions per category 1: 1, 2: 1, 3: 1, 4: 1');
+    // A category with no held-out question shows dashes.
+    const only = { ...seed(0, 1), stages: { BASE: summarize([result(1, 0)]), SFT: summarize([result(1, 1)]), GRPO: summarize([result(1, 1)]) } };
+    expect(learnMarkdown([only], 'tiny')).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | – | – | – |');
   });
 });

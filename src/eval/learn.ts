@@ -203,8 +203,11 @@ export function learnMarkdown(results: readonly SeedResult[], model: string): st
   const f = (x: { mean: number; std: number }) => `${x.mean.toFixed(1)} ± ${x.std.toFixed(1)}`;
   const header = `| Model | Method | ${COLUMNS.map(([name]) => `${name} F1 | B1 | EM`).join(' | ')} |`;
   const align = `|---|---|${COLUMNS.map(() => '---:|---:|---:').join('|')}|`;
+  // A column no held-out question falls in (e.g. with a question limit) shows "–", not 0.
+  const asked = (category: number) => results.some((r) => cellOf(r.stages.BASE, category).count > 0);
   const rows = (['BASE', 'SFT', 'GRPO'] as const).map(
-    (stage) => `| ${model} | ${stage === 'SFT' ? 'Memory-SFT' : stage === 'GRPO' ? 'Memory-R1-GRPO' : 'BASE'} | ${COLUMNS.map(([name]) => (['f1', 'bleu1', 'em'] as const).map((m) => f(table[stage][name]![m])).join(' | ')).join(' | ')} |`,
+    (stage) =>
+      `| ${model} | ${stage === 'SFT' ? 'Memory-SFT' : stage === 'GRPO' ? 'Memory-R1-GRPO' : 'BASE'} | ${COLUMNS.map(([name, category]) => (['f1', 'bleu1', 'em'] as const).map((m) => (asked(category) ? f(table[stage][name]![m]) : '–')).join(' | ')).join(' | ')} |`,
   );
   const questions = results[0] ? EVALUATED_CATEGORIES.map((c) => `${c}: ${results[0]!.stages.BASE.byCategory[c]!.count}`).join(', ') : '';
   return [header, align, ...rows, '', `Seeds: ${results.map((r) => r.seed).join(', ')}; held-out questions per category ${questions}; percent, mean ± sample std over seeds.`].join('\n');
