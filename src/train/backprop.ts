@@ -1,5 +1,7 @@
 // Backpropagation through the whole model into the LoRA matrices (base weights frozen, in whatever
-// precision they were loaded: f32, f16 or q4 — their backward is linearTransposed, no dW).
+// precision they were loaded: f32, f16 or q4 — their backward is linearTransposed, no dW), and, for
+// full fine-tuning of f32 weights, into every base weight too (FullGrads: dW = dyᵀ·x per linear, the
+// qkv bias, the norms' weights, the embedding; a tied lm_head adds into the embedding's gradient).
 //
 // One training sequence = prompt + completion (T ≤ a few hundred tokens) in ONE forward with the
 // adapter on (model/forward.ts with `record`), then ONE backward from per-token upstream gradients
@@ -24,9 +26,11 @@
 //     att = attention(RoPE(q), RoPE(k), v)       → dq|dk|dv into one dqkv; RoPE backward on the q and k parts
 //     q|k|v = n1·Wqkvᵀ + b (+LoRA q|k|v)         → dn1 = dqkv·Wqkv; LoRA q/k/v on their slices (+ into dn1)
 //     n1 = RMSNorm(x)                            → dResid += rmsNormBackward
-//   (the embedding is frozen and not adapted: the residual gradient stops there)
+//   (LoRA: the embedding is frozen and not adapted, so the residual gradient stops there; full
+//   fine-tuning scatters it into the embedding rows of the sequence's tokens)
 
-import { addInPlace, addRows, attentionBackward, copyRows, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, rmsNormBackward, ropeBackward, scaleInPlace, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
+import { addInPlace, addRows, attentionBackward, copyRows, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, matmulStrided, rmsNormBackward, ropeBackward, scaleInPlace, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
+import { embeddingBackward, rmsNormWeightBackward } from '../gpu/kernels/backward/weight-grads';
 import type { ModelConfig } from '../model/config';
 import { forward, releaseForwardRecord, type ForwardRecord } from '../model/forward';
 import type { GpuModelWeights } from '../model/gpu-weights';
@@ -79,6 +83,53 @@ export function zeroLoraGrads(rt: GpuRuntime, adapter: LoraAdapter): LoraGrads {
 
 export function releaseLoraGrads(rt: GpuRuntime, grads: LoraGrads): void {
   rt.release(...loraParams(grads));
+}
+
+/** Gradients of every base weight (full fine-tuning), shaped like the weights; lmHead null when tied. */
+export interface FullGrads {
+  embedTokens: GpuTensor;
+  layers: Array<{ inputLayernorm: GpuTensor; qkv: GpuTensor; qkvBias: GpuTensor | null; oProj: GpuTensor; postAttentionLayernorm: GpuTensor; gateUp: GpuTensor; downProj: GpuTensor }>;
+  norm: GpuTensor;
+  lmHead: GpuTensor | null;
+}
+
+/** The trainable base weights in a fixed order (embedding, per layer as stored, final norm, untied lm_head). */
+export function fullParams(w: FullGrads | GpuModelWeights, tied: boolean): GpuTensor[] {
+  const t = (x: unknown): GpuTensor => x as GpuTensor;
+  const out: GpuTensor[] = [t(w.embedTokens)];
+  for (const l of w.layers) {
+    out.push(t(l.inputLayernorm), t(l.qkv));
+    if (l.qkvBias) out.push(l.qkvBias);
+    out.push(t(l.oProj), t(l.postAttentionLayernorm), t(l.gateUp), t(l.downProj));
+  }
+  out.push(t(w.norm));
+  if (!tied) out.push(t(w.lmHead));
+  return out;
+}
+
+/** Zeroed full-model gradient buffers (weights must be plain f32 tensors: see FullParams). */
+export function zeroFullGrads(rt: GpuRuntime, w: GpuModelWeights, tied: boolean): FullGrads {
+  const z = (x: unknown): GpuTensor => rt.zeros((x as GpuTensor).shape);
+  return {
+    embedTokens: z(w.embedTokens),
+    layers: w.layers.map((l) => ({
+      inputLayernorm: z(l.inputLayernorm),
+      qkv: z(l.qkv),
+      qkvBias: l.qkvBias ? z(l.qkvBias) : null,
+      oProj: z(l.oProj),
+      postAttentionLayernorm: z(l.postAttentionLayernorm),
+      gateUp: z(l.gateUp),
+      downProj: z(l.downProj),
+    })),
+    norm: z(w.norm),
+    lmHead: tied ? null : z(w.lmHead),
+  };
+}
+
+/** dW [out, in] += dyᵀ·x for y = x·Wᵀ: dy a row view [T, out] (row stride, offset), x [T, in]. */
+function linearWeightGrad(rt: GpuRuntime, dy: GpuTensor, dyLayout: { rowStride: number; offset?: number }, x: GpuTensor, dW: GpuTensor, T: number): void {
+  const [out, inDim] = dW.shape as [number, number];
+  matmulStrided(rt, { tensor: dy, rowStride: 1, colStride: dyLayout.rowStride, offset: dyLayout.offset ?? 0 }, { tensor: x, rowStride: inDim }, { tensor: dW, rowStride: inDim }, { M: out, N: inDim, K: T }, { accumulate: true });
 }
 
 export interface PassOptions {
@@ -195,7 +246,7 @@ export class SequencePass {
    * Accumulates into `grads` the LoRA gradients of L given dL/dlogp per completion token (and
    * optionally dL/dhidden [count, C] from a head on the final normed rows), then frees the pass.
    */
-  backward(dLogp: ReadonlyArray<ArrayLike<number>>, grads: LoraGrads, dHidden?: Float32Array): void {
+  backward(dLogp: ReadonlyArray<ArrayLike<number>>, grads: LoraGrads, dHidden?: Float32Array, full?: FullGrads): void {
     if (this.released) throw new Error('SequencePass: already backpropagated or released');
     const { runtime: rt, config: c, weights: w } = this.model;
     const { record, adapter } = this;
@@ -224,6 +275,15 @@ export class SequencePass {
     const dLogits = logSoftmaxBackward(rt, this.logits, this.targets, gTensor, { lse: this.lse, inPlace: true });
     let dNormed = linearTransposed(rt, dLogits, w.lmHead); // [R, C]
     rt.release(gTensor);
+    if (full) {
+      // dW_lm += dLogitsᵀ·normed, the branches' rows all reading the last normed row (stride 0).
+      const V = c.vocabSize;
+      const dW = full.lmHead ?? full.embedTokens;
+      const normed = record.normed!;
+      const aT = (offset: number) => ({ tensor: dLogits, rowStride: 1, colStride: V, offset });
+      if (count > 1) matmulStrided(rt, aT(0), { tensor: normed, rowStride: C }, { tensor: dW, rowStride: C }, { M: V, N: C, K: count - 1 }, { accumulate: true });
+      matmulStrided(rt, aT((count - 1) * V), { tensor: normed, rowStride: 0, offset: (count - 1) * C }, { tensor: dW, rowStride: C }, { M: V, N: C, K: k }, { accumulate: true });
+    }
     if (k > 1) {
       // ...then the branches' copies of the last row folded back into one: [count, C].
       const folded = rt.empty([count, C]);
@@ -239,6 +299,7 @@ export class SequencePass {
       rt.release(extra);
     }
     const dRows = rmsNormBackward(rt, record.rows!, w.norm, eps, dNormed);
+    if (full) rmsNormWeightBackward(rt, record.rows!, eps, dNormed, full.norm);
     rt.release(dNormed);
     const dResid = rt.zeros([T, C]);
     addRows(rt, dRows, dResid, { rows: count, width: C, srcStride: C, dstStride: C, dstOffset: (P - 1) * C });
@@ -249,6 +310,7 @@ export class SequencePass {
       const rec = record.layers[i]!;
       const lora = adapter?.layers[i] ?? {};
       const grad = grads[i] ?? {};
+      const fg = full?.layers[i];
       const loraGrad = (t: LoraTarget): { m: LoraWeights; d: LoraWeights } | null => {
         const m = lora[t];
         const d = grad[t];
@@ -259,11 +321,13 @@ export class SequencePass {
 
       // MLP: x' = h + down(act) (+ LoRA down); dResid is dx' and passes straight to dh.
       const dAct = linearTransposed(rt, dResid, layer.downProj); // [T, I]
+      if (fg) linearWeightGrad(rt, dResid, { rowStride: C }, rec.act, fg.downProj, T);
       const down = loraGrad('down');
       if (down) loraBackward(rt, { x: rec.act, dy: dResid, a: down.m.A, b: down.m.B, scale, dA: down.d.A, dB: down.d.B, dx: dAct });
       const dGateUp = siluMulFusedBackward(rt, rec.gateUp, dAct); // [T, 2I]
       rt.release(dAct);
       const dN2 = linearTransposed(rt, dGateUp, layer.gateUp); // [T, C]
+      if (fg) linearWeightGrad(rt, dGateUp, { rowStride: fg.gateUp.shape[0]! }, rec.n2, fg.gateUp, T);
       for (const t of ['gate', 'up'] as const) {
         const lg = loraGrad(t);
         if (!lg) continue;
@@ -272,10 +336,12 @@ export class SequencePass {
       }
       rt.release(dGateUp);
       rmsNormBackward(rt, rec.h, layer.postAttentionLayernorm, eps, dN2, { out: dResid, accumulate: true }); // dResid = dh now
+      if (fg) rmsNormWeightBackward(rt, rec.h, eps, dN2, fg.postAttentionLayernorm);
       rt.release(dN2);
 
       // Attention: h = x + o_proj(att) (+ LoRA o).
       const dAtt = linearTransposed(rt, dResid, layer.oProj); // [T, qDim]
+      if (fg) linearWeightGrad(rt, dResid, { rowStride: C }, rec.att, fg.oProj, T);
       const o = loraGrad('o');
       if (o) loraBackward(rt, { x: rec.att, dy: dResid, a: o.m.A, b: o.m.B, scale, dA: o.d.A, dB: o.d.B, dx: dAtt });
       const dQkv = rt.empty([T, qkvDim]); // fully overwritten by attentionBackward
@@ -305,7 +371,16 @@ export class SequencePass {
       // The recorded q and k are post-RoPE: rotate their gradients back to pre-RoPE q and k.
       ropeBackward(rt, dQkv, w.invFreq, { T, H, D, rowStride: qkvDim, offset: 0, posOffset: 0 });
       ropeBackward(rt, dQkv, w.invFreq, { T, H: Hkv, D, rowStride: qkvDim, offset: qDim, posOffset: 0 });
-      const dN1 = linearTransposed(rt, dQkv, layer.qkv); // [T, C]; the bias has no gradient work (frozen)
+      const dN1 = linearTransposed(rt, dQkv, layer.qkv); // [T, C]; a frozen bias needs no gradient work
+      if (fg) {
+        linearWeightGrad(rt, dQkv, { rowStride: qkvDim }, rec.n1, fg.qkv, T);
+        if (fg.qkvBias) {
+          // db += Σ_t dqkv_t: a ones row times dqkv.
+          const ones = rt.upload(new Float32Array(T).fill(1), [1, T]);
+          matmulStrided(rt, { tensor: ones, rowStride: T }, { tensor: dQkv, rowStride: qkvDim }, { tensor: fg.qkvBias, rowStride: qkvDim }, { M: 1, N: qkvDim, K: T }, { accumulate: true });
+          rt.release(ones);
+        }
+      }
       for (const t of ['q', 'k', 'v'] as const) {
         const lg = loraGrad(t);
         if (!lg) continue;
@@ -314,7 +389,14 @@ export class SequencePass {
       }
       rt.release(dQkv);
       rmsNormBackward(rt, rec.x, layer.inputLayernorm, eps, dN1, { out: dResid, accumulate: true }); // dResid = dx now
+      if (fg) rmsNormWeightBackward(rt, rec.x, eps, dN1, fg.inputLayernorm);
       rt.release(dN1);
+    }
+    if (full) {
+      // dResid is now the embeddings' gradient: scattered into the rows of the tokens that were looked up.
+      const ids = rt.upload(Uint32Array.from(this.seq.prefix), [T], 'u32');
+      embeddingBackward(rt, ids, dResid, full.embedTokens);
+      rt.release(ids);
     }
     rt.release(dResid);
     this.release();

@@ -2,7 +2,7 @@
 //   - log-probs at the sampling temperature: SequencePass's logp = log softmax(logits / T) of the
 //     engine's own logits, and its backward matches float64 finite differences of that quantity;
 //   - completion caps and the JSON-Schema constraint: a rollout of a ten-operation reply parses under
-//     the task's 1,024-token cap, and every one is cut at the old 64;
+//     the task's 1,024-token cap, and is cut at the old 64;
 //   - PPO's critic never moves the policy (critic warm-up leaves the LoRA bytes unchanged; the value
 //     loss's weight does not change the policy update);
 //   - validation keeps the best step's checkpoint;
@@ -20,8 +20,12 @@ import type { Rng } from '../model/rng';
 import { MemorySource } from '../model/source';
 import { randomLoraAdapter } from '../model/testing';
 import { makeTinyModel } from '../model/tiny';
-import { SequencePass, zeroLoraGrads } from './backprop';
+import { loraParams, SequencePass, zeroLoraGrads } from './backprop';
 import { BEST_CHECKPOINT, decodeCheckpoint, MemoryCheckpointStorage, resumeTrainer, saveCheckpoint } from './checkpoint';
+import { resolveConfig } from './config';
+import { DEFAULT_OPTIMIZER, LoraOptimizer } from './optimizer';
+import { LoraParams } from './params';
+import { completionCap, RolloutSampler } from './rollouts';
 import type { TaskExample, TrainingTask } from './task';
 import { syntheticTask } from './tasks/synthetic';
 import { Trainer, type StepMetrics, type TrainerOptions } from './trainer';
@@ -134,20 +138,27 @@ describe('training recipe (tiny models)', () => {
         }
       },
     };
-    // One rollout (PPO allows G = 1) through a whole step: sampled, scored, trained on.
-    const options: TrainerOptions = { algorithm: 'ppo', totalSteps: 1, promptsPerStep: 1, groupSize: 1, lora: { rank: 2, alpha: 4 }, grpo: { beta: 0 } };
-    const trainer = new Trainer(engine, { ...options, adapterName: 'cap' }, task);
-    const m = await trainer.step();
-    expect(m.truncated).toBe(0);
-    expect(m.rewardMean).toBe(1);
+    // The trainer's rollout sampler with its LoRA policy, one rollout per prompt (the costly part is
+    // decoding: each token is a step; the training passes over rollouts are the other tests' subject).
+    const sampler = (maxCompletionTokens: number | null): RolloutSampler<TaskExample> => {
+      const config = resolveConfig({ algorithm: 'ppo', groupSize: 1, maxCompletionTokens, lora: { rank: 2, alpha: 4 }, adapterName: 'cap' });
+      const adapter = engine.getAdapter('cap');
+      const params = new LoraParams(engine, adapter, new LoraOptimizer(engine.runtime, loraParams(adapter), DEFAULT_OPTIMIZER));
+      return new RolloutSampler(engine, params, config, task, completionCap(config, task));
+    };
+    // A fresh adapter (empty: the base model's distribution), as a run starts.
+    engine.addAdapter('cap', { rank: 2, alpha: 4, layers: Array.from({ length: engine.config.numLayers }, () => ({})) });
+    const [example] = task.examples(rng(1), 1);
+    const long = await sampler(null).rollouts([example!], rng(2), false);
+    expect(long.truncated).toBe(0);
+    expect(long.rollouts).toHaveLength(1);
+    expect(long.rollouts[0]!.reward).toBe(1);
     expect(completions).toHaveLength(1);
     expect(engine.tokenizer.encode(completions[0]!).length).toBeGreaterThan(64);
-    trainer.dispose();
-    // At 64 tokens not even the shortest ten-operation reply fits: every rollout is cut (and counted).
-    const old = new Trainer(engine, { ...options, algorithm: 'grpo', groupSize: 2, adapterName: 'cap64', maxCompletionTokens: 64 }, task);
-    const cut = await old.step();
-    expect(cut.truncated).toBe(2);
-    old.dispose();
+    expect(long.rollouts[0]!.oldLogp.length).toBe(long.rollouts[0]!.completionIds.length);
+    // At 64 tokens not even the shortest ten-operation reply fits: the rollout is cut (and counted).
+    const cut = await sampler(64).rollouts([example!], rng(2), false);
+    expect(cut.truncated).toBe(1);
     engine.dispose();
   }, 300_000);
 
