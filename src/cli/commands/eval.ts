@@ -83,8 +83,9 @@ async function openLocal(values: { model: string; adapter?: string; managerAdapt
     model: new LocalChatModel(engine, { ...(values.managerAdapter ? { adapter: 'manager' } : {}), ...(embedEngine ? { embedding: embedEngine } : {}) }),
     answerModel: new LocalChatModel(engine, values.adapter ? { adapter: 'answer' } : {}),
     ...(judgeEngine ? { judge: new LocalChatModel(judgeEngine), judgeLabel: { name: values.judge!, local: true } } : {}),
-    identity: { model: modelId, adapter: answerId, managerAdapter: managerId, judge: values.judge ?? null, embed: values.embed ?? null },
-    bankKey: `${modelId}|${managerId ?? 'base'}|embed=${values.embed ?? 'none'}`,
+    identity: { model: modelId, adapter: answerId, managerAdapter: managerId, judge: values.judge ?? null, ...(values.embed ? { embed: values.embed } : {}) },
+    // Without --embed, keys as before: earlier runs' progress and banks stay usable.
+    bankKey: `${modelId}|${managerId ?? 'base'}${values.embed ? `|embed=${values.embed}` : ''}`,
     label: `${values.model}${values.adapter ? ` + ${values.adapter}` : ''}`,
     close: () => {
       engine.dispose();
