@@ -236,7 +236,7 @@ export class Engine {
     const idTensor = rt.upload(Uint32Array.from(ids), [T], 'u32');
     try {
       const logits = forward(rt, this.config, this.weights, { ids: idTensor, T, cache, adapter: this.resolve(options), logitRows: { start: 0, count: T }, record });
-      rt.release(logits);
+      if (logits) rt.release(logits);
       const hidden = await rt.download(record.normed!);
       const out = new Float32Array(C);
       for (let t = 0; t < T; t++) for (let i = 0; i < C; i++) out[i]! += hidden[t * C + i]! / T;
