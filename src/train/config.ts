@@ -14,6 +14,11 @@ export type Algorithm = 'grpo' | 'ppo' | 'sft';
 
 export interface TrainerConfig {
   algorithm: Algorithm;
+  /**
+   * What is trained: a LoRA adapter (default), or every weight of the model (`full`, as the paper
+   * does; f32 weights of a small model only; the actor lr then defaults to the paper's 1e-6).
+   */
+  fineTune: 'lora' | 'full';
   /** Planned number of steps (the LR schedule's length and the ETA); run({steps}) may stop earlier. */
   totalSteps: number;
   /** Prompts per step (P). */
@@ -59,6 +64,7 @@ export interface TrainerConfig {
 /** Defaults (ours unless marked): G = 8, ε = 0.2, β = 0.04, LoRA r 16 / α 32 on all seven targets, lr 1e-4; critic lr 1e-5 (the paper's). */
 export const DEFAULT_TRAINER: TrainerConfig = {
   algorithm: 'grpo',
+  fineTune: 'lora',
   totalSteps: 100,
   promptsPerStep: 4,
   groupSize: 8,
@@ -88,6 +94,9 @@ export type TrainerOptions = Partial<Omit<TrainerConfig, 'grpo' | 'ppo' | 'lora'
   optimizer?: Partial<OptimizerConfig>;
 };
 
+/** The paper's actor learning rate (full fine-tuning in verl). */
+export const FULL_FINETUNE_LR = 1e-6;
+
 /**
  * The full config from options. β is one setting: grpo.beta also weighs PPO's per-token KL penalty
  * unless ppo.klCoefficient is given.
@@ -101,7 +110,8 @@ export function resolveConfig(options: TrainerOptions = {}): TrainerConfig {
     grpo: { ...d.grpo, ...options.grpo },
     ppo: { ...d.ppo, ...(beta !== undefined ? { klCoefficient: beta } : {}), ...options.ppo },
     lora: { ...d.lora, ...options.lora },
-    optimizer: { ...d.optimizer, ...options.optimizer },
+    // Full fine-tuning's actor lr is the paper's unless given; LoRA's is ours.
+    optimizer: { ...d.optimizer, ...(options.fineTune === 'full' ? { lr: FULL_FINETUNE_LR } : {}), ...options.optimizer },
   };
   const positive = (v: number, name: string): void => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`trainer config: ${name} must be a positive integer, got ${v}`);
@@ -121,5 +131,6 @@ export function resolveConfig(options: TrainerOptions = {}): TrainerConfig {
   if (!(c.optimizer.lr > 0)) throw new Error(`trainer config: lr must be > 0, got ${c.optimizer.lr}`);
   if (c.algorithm === 'grpo' && c.groupSize < 2) throw new Error('trainer config: GRPO needs groupSize ≥ 2 (advantages are relative to the group)');
   if (c.lora.targets.length === 0) throw new Error('trainer config: no LoRA targets');
+  if (c.fineTune !== 'lora' && c.fineTune !== 'full') throw new Error(`trainer config: fineTune must be "lora" or "full", got ${String(c.fineTune)}`);
   return c;
 }

@@ -16,6 +16,9 @@ import { MemorySource } from '../model/source';
 import { makeTinyModel } from '../model/tiny';
 import type { WeightTensor } from '../model/weights';
 import { SequencePass, zeroFullGrads, type FullGrads } from './backprop';
+import { FULL_FINETUNE_LR, resolveConfig } from './config';
+import { syntheticTask } from './tasks/synthetic';
+import { Trainer } from './trainer';
 
 const BOUND = 1e-3; // f32 GPU vs float64 FD over f32-representable steps (observed well below)
 
@@ -77,4 +80,32 @@ describe('full fine-tuning: base-weight gradients vs float64 finite differences'
       engine.dispose();
     }, 180_000);
   }
+
+  it('GRPO over all weights: the policy moves, the reference stays the start, and the HF export loads to the same logits', async () => {
+    expect(resolveConfig({ fineTune: 'full' }).optimizer.lr).toBe(FULL_FINETUNE_LR);
+    const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
+    const engine = await Engine.create(await loadModel(new MemorySource(files, 'tiny-qwen2')), gpu());
+    const ids = [5, 17, 99, 42, 7, 300];
+    const before = await engine.logits(ids);
+    const trainer = new Trainer(engine, { fineTune: 'full', algorithm: 'grpo', totalSteps: 2, promptsPerStep: 4, groupSize: 8, optimizer: { lr: 1e-3 }, grpo: { beta: 0.04 } }, syntheticTask());
+    expect(trainer.adapter).toBeNull();
+    const history = await trainer.run();
+    for (const m of history) expect(Number.isFinite(m.loss) && m.gradNorm > 0, JSON.stringify(m)).toBe(true);
+    // Step 1 compares the policy with an exact copy of itself; by step 2 the policy has moved from it.
+    expect(history[0]!.kl).toBe(0);
+    expect(history[1]!.kl).toBeGreaterThan(0);
+    const after = await engine.logits(ids);
+    expect(after.some((v, i) => Math.abs(v - before[i]!) > 1e-4)).toBe(true);
+    const exported = await trainer.exportHf(new MemorySource(files, 'tiny-qwen2'));
+    expect([...exported.keys()].sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json']));
+    const reloaded = await Engine.create(await loadModel(new MemorySource(exported, 'exported')), gpu());
+    const again = await reloaded.logits(ids);
+    let worst = 0;
+    after.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - again[i]!))));
+    expect(worst).toBeLessThan(1e-4);
+    await expect(trainer.downloadAdapter()).rejects.toThrow(/no adapter/);
+    trainer.dispose();
+    reloaded.dispose();
+    engine.dispose();
+  }, 180_000);
 });

@@ -102,7 +102,7 @@ describe('training recipe (tiny models)', () => {
     engine.dispose();
   }, 120_000);
 
-  it('a ten-operation reply decoded under the schema parses within the task cap; the old 64-token cap cuts every one', async () => {
+  it('a ten-operation reply decoded under the schema parses within the task cap; the old 64-token cap cuts it', async () => {
     const engine = await tinyEngine(gpu);
     // The manager's reply shape without texts (each token costs a decode step): exactly ten operations.
     const schema = {

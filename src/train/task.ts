@@ -18,10 +18,10 @@ export interface TaskExample {
   target?: string;
 }
 
-/** What the validation hook gets: the engine, and its name of the adapter being trained (the policy now). */
+/** What the validation hook gets: the engine, and its name of the adapter being trained (the policy now; null when the whole model is trained). */
 export interface ValidationContext {
   engine: Engine;
-  adapterName: string;
+  adapterName: string | null;
   /** Steps completed. */
   step: number;
 }

@@ -17,13 +17,17 @@
 // Reproducibility: step s draws its prompts and samples from createRng(mix(seed, s)) only, so a run
 // resumed from a checkpoint at step s continues with exactly the same samples.
 
+import type { GpuTensor } from '../gpu';
 import type { Engine } from '../model/engine';
+import type { ModelSource } from '../model/source';
+import type { ModelWeights, WeightTensor } from '../model/weights';
 import { downloadLora, loraDims, LORA_TARGETS, type HostLoraAdapter, type LoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import { createRng, type Rng } from '../model/rng';
 import { loraParams } from './backprop';
 import { resolveConfig, type TrainerConfig, type TrainerOptions } from './config';
-import { LoraParams } from './params';
+import { writeHfModel } from './export-hf';
+import { FullParams, LoraParams, type TrainedParams } from './params';
 import { grpoStep } from './grpo-step';
 import { mean, type StepMetrics } from './metrics';
 import { LoraOptimizer, type OptimizerState } from './optimizer';
@@ -87,8 +91,10 @@ function abortError(): DOMException {
 
 export class Trainer<E extends TaskExample = TaskExample> {
   readonly config: TrainerConfig;
-  readonly adapter: LoraAdapter;
+  /** The trained adapter (null with full fine-tuning: the engine's own weights are trained). */
+  readonly adapter: LoraAdapter | null;
   private readonly optimizer: LoraOptimizer;
+  private readonly params: TrainedParams;
   private readonly valueHead: ValueHead | null = null;
   private readonly context: StepContext<E>;
   /** Steps completed. */
@@ -111,12 +117,22 @@ export class Trainer<E extends TaskExample = TaskExample> {
     initial?: HostLoraAdapter,
   ) {
     this.config = resolveConfig(options);
-    engine.addAdapter(this.config.adapterName, initial ?? initialAdapter(engine, this.config));
-    this.adapter = engine.getAdapter(this.config.adapterName);
-    this.optimizer = new LoraOptimizer(engine.runtime, loraParams(this.adapter), this.config.optimizer);
-    if (this.config.algorithm === 'ppo') this.valueHead = new ValueHead(engine.config.hiddenSize, this.config.optimizer);
     const cfg = this.config;
-    const params = new LoraParams(engine, this.adapter, this.optimizer);
+    if (cfg.fineTune === 'full') {
+      if (initial) throw new Error('trainer: full fine-tuning trains the model itself; it takes no initial adapter');
+      const full = new FullParams(engine, cfg.optimizer);
+      this.adapter = null;
+      this.optimizer = full.optimizer;
+      this.params = full;
+    } else {
+      engine.addAdapter(cfg.adapterName, initial ?? initialAdapter(engine, cfg));
+      const adapter = engine.getAdapter(cfg.adapterName);
+      this.adapter = adapter;
+      this.optimizer = new LoraOptimizer(engine.runtime, loraParams(adapter), cfg.optimizer);
+      this.params = new LoraParams(engine, adapter, this.optimizer);
+    }
+    if (cfg.algorithm === 'ppo') this.valueHead = new ValueHead(engine.config.hiddenSize, cfg.optimizer);
+    const params = this.params;
     this.validator = task.validate ? (context) => task.validate!(context) : null;
     this.context = {
       engine,
@@ -162,10 +178,10 @@ export class Trainer<E extends TaskExample = TaskExample> {
     const every = this.config.validateEvery;
     if (!this.validator || every === 0) return;
     if (this.stepsDone % every !== 0 && this.stepsDone !== this.config.totalSteps) return;
-    const score = await this.validator({ engine: this.engine, adapterName: this.config.adapterName, step: this.stepsDone });
+    const score = await this.validator({ engine: this.engine, adapterName: this.adapter ? this.config.adapterName : null, step: this.stepsDone });
     if (!Number.isFinite(score)) throw new Error(`validation of task "${this.task.name}" returned ${score}; it must return a finite score`);
     metrics.validation = score;
-    if (this.best === null || score > this.best.score) this.best = { step: this.stepsDone, score, adapter: await this.downloadAdapter() };
+    if (this.best === null || score > this.best.score) this.best = { step: this.stepsDone, score, ...(this.adapter ? { adapter: await this.downloadAdapter() } : {}) };
   }
 
   /** Steps until `steps` are completed in total (default config.totalSteps); stops between steps on abort. */
@@ -185,7 +201,40 @@ export class Trainer<E extends TaskExample = TaskExample> {
 
   /** The adapter as host arrays. */
   async downloadAdapter(): Promise<HostLoraAdapter> {
+    if (!this.adapter) throw new Error('this run fine-tunes the whole model, so there is no adapter: use downloadWeights() or exportHf()');
     return downloadLora(this.engine.runtime, this.adapter);
+  }
+
+  /** The model's weights as they are now (f32 host tensors in the loader's fused layout). */
+  async downloadWeights(): Promise<ModelWeights> {
+    const rt = this.engine.runtime;
+    const w = this.engine.weights;
+    const host = async (t: unknown): Promise<WeightTensor> => {
+      const g = t as GpuTensor;
+      return { shape: [...g.shape], data: { kind: 'f32', data: (await rt.download(g)).slice() } };
+    };
+    const layers: ModelWeights['layers'] = [];
+    for (const l of w.layers) {
+      layers.push({
+        inputLayernorm: await host(l.inputLayernorm),
+        qkv: await host(l.qkv),
+        qkvBias: l.qkvBias ? await host(l.qkvBias) : null,
+        oProj: await host(l.oProj),
+        postAttentionLayernorm: await host(l.postAttentionLayernorm),
+        gateUp: await host(l.gateUp),
+        downProj: await host(l.downProj),
+      });
+    }
+    return { embedTokens: await host(w.embedTokens), layers, norm: await host(w.norm), lmHead: w.lmHead === w.embedTokens ? null : await host(w.lmHead) };
+  }
+
+  /**
+   * The fully fine-tuned model as a Hugging Face folder's files: config.json and tokenizer files from
+   * `base` (the folder the model was loaded from), model.safetensors with the trained weights (F32).
+   */
+  async exportHf(base: ModelSource): Promise<Map<string, Uint8Array>> {
+    if (this.adapter) throw new Error('this run trains a LoRA adapter: export it with exportPeft()');
+    return writeHfModel(await this.downloadWeights(), this.engine.config, base);
   }
 
   /** The adapter as a PEFT folder's two files (adapter_config.json, adapter_model.safetensors). */
@@ -213,8 +262,9 @@ export class Trainer<E extends TaskExample = TaskExample> {
     for (const m of state.history) if (m.validation !== undefined && (this.best === null || m.validation > this.best.score)) this.best = { step: m.step, score: m.validation };
   }
 
-  /** Frees the optimiser state; the adapter stays in the engine (engine.removeAdapter frees it). */
+  /** Frees the optimiser state (and full fine-tuning's reference copy); the adapter or trained weights stay in the engine. */
   dispose(): void {
-    this.optimizer.release();
+    if (this.params instanceof FullParams) this.params.release();
+    else this.optimizer.release();
   }
 }
