@@ -108,16 +108,6 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   expect(mine.promptTokens).toBe(theirs.promptTokens);
   compareSteps('q4f32_1', theirs.steps, mine.steps, LOGPROB_TOLERANCE);
 
-  // response_format with the manager's JSON Schema: the grammar (one required key, strict) fixes the
-  // reply's first characters but for whitespace, so three tokens must spell a prefix of them.
-  const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: schema }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
-  timings.json3 = json.ms / 1000;
-  console.log(`webllm json: ${JSON.stringify(json)}`);
-  if (!json.ok) throw new Error(`JSON reply failed: ${json.message}`);
-  expect(json.text.length).toBeGreaterThan(0);
-  expect(json.text.startsWith('{')).toBe(true);
-  expect('{"memory":['.startsWith(json.text.replace(/\s/g, '')), `${JSON.stringify(json.text)} starts the schema's reply`).toBe(true);
-
   // Abort while WebLLM is still reading the prompt: an AbortError once it stops.
   const aborted = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 50 }, { abortAfterMs: 1000 }), MESSAGES);
   timings.abort = aborted.ms / 1000;
@@ -127,6 +117,17 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
 
   // Nothing reached the server after the load: every later read came from the caches.
   expect(requests.length).toBe(fetched);
+
+  // response_format with the manager's JSON Schema: the grammar (one required key, strict) fixes the
+  // reply's first characters but for whitespace, so three tokens must spell a prefix of them.
+  const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: schema }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
+  timings.json3 = json.ms / 1000;
+  console.log(`webllm json: ${JSON.stringify(json)}`);
+  // Soft: the checks after it still run if it fails.
+  expect.soft(json).toMatchObject({ ok: true });
+  const jsonText = json.ok ? json.text : '';
+  expect.soft(jsonText.startsWith('{'), `${JSON.stringify(jsonText)} starts with "{"`).toBe(true);
+  expect.soft('{"memory":['.startsWith(jsonText.replace(/\s/g, '')), `${JSON.stringify(jsonText)} starts the schema's reply`).toBe(true);
 
   // The GPU device lost mid-request: our message, and the next request says the same.
   const worker = page.workers().find((w) => w.url().includes('llm.worker'));

@@ -16,6 +16,7 @@ describe('toWebLlmError', () => {
     ['GPUOutOfMemoryError: Out of memory', 'out-of-memory', /Not enough memory/],
     ['TypeError: Failed to fetch', 'network', /Could not download.*about 900 MB.*works offline/],
     ["TypeError: Failed to execute 'add' on 'Cache': Request failed", 'network', /a request for its files failed/],
+    ['RuntimeError: Aborted(). Build with -sASSERTIONS for more info.', 'unknown', /WebLLM failed \(load\).*Aborted\(\)/],
     ['DeviceLostError: the WebGPU device was lost (destroyed). Error: Model not loaded before trying to complete ChatCompletionRequest; generation aborted', 'device-lost', /The GPU stopped working/],
     ['Error: Failed to store https://x/resolve/main/params_shard_3.bin with error: Error: Network response was not ok', 'network', /Could not download/],
     ['Error: Cannot fetch https://huggingface.co/mlc-ai/x/resolve/main/mlc-chat-config.json', 'network', /Could not download/],

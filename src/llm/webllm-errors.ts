@@ -51,7 +51,8 @@ export interface ErrorContext {
 // First match wins. A lost device comes first: what follows it (an unloaded model, aborted work) is its consequence.
 const RULES: readonly { kind: WebLlmErrorKind; test: RegExp }[] = [
   { kind: 'device-lost', test: /DeviceLostError|device (?:was |is )?lost/i },
-  { kind: 'aborted', test: /AbortError|aborted|interrupted/i },
+  // Not "RuntimeError: Aborted()": that is WebLLM's WebAssembly crashing, not a request being stopped.
+  { kind: 'aborted', test: /AbortError|(?<!RuntimeError: )aborted|interrupted/i },
   { kind: 'model-not-found', test: /ModelNotFoundError|Cannot find model record|SpecifiedModelNotFoundError/ },
   { kind: 'shader-f16', test: /ShaderF16SupportError|shader-f16/ },
   { kind: 'no-webgpu', test: /WebGPUNotAvailableError|WebGPUNotFoundError|WebGPU is not supported|Cannot find WebGPU|navigator\.gpu|no (?:GPU )?adapter/i },

@@ -263,6 +263,8 @@ function mlcChatConfigJson(c: ModelConfig, quant: Quantization, spec: ArchSpec, 
     presence_penalty: 0,
     frequency_penalty: 0,
     tokenizer_files: ['tokenizer.json', 'tokenizer_config.json'],
+    // A byte-level BPE: WebLLM's JSON mode maps its token strings back to bytes with this (default: raw).
+    tokenizer_info: { token_postproc_method: 'byte_level', prepend_space_in_encode: false, strip_space_in_decode: false },
     conv_template: c.architecture === 'qwen2' ? chatml : llama3,
     pad_token_id: ids[spec.specials[0]!],
     bos_token_id: c.bosTokenId,
