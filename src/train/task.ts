@@ -18,10 +18,10 @@ export interface TaskExample {
   target?: string;
 }
 
-/** What the validation hook gets: the engine, and its name of the adapter being trained (the policy now; null when the whole model is trained). */
+/** What the validation hook gets: the engine, and its name of the adapter being trained (the policy now; undefined when the whole model is trained: the engine's own weights are the policy). */
 export interface ValidationContext {
   engine: Engine;
-  adapterName: string | null;
+  adapterName: string | undefined;
   /** Steps completed. */
   step: number;
 }

@@ -178,7 +178,7 @@ export class Trainer<E extends TaskExample = TaskExample> {
     const every = this.config.validateEvery;
     if (!this.validator || every === 0) return;
     if (this.stepsDone % every !== 0 && this.stepsDone !== this.config.totalSteps) return;
-    const score = await this.validator({ engine: this.engine, adapterName: this.adapter ? this.config.adapterName : null, step: this.stepsDone });
+    const score = await this.validator({ engine: this.engine, adapterName: this.adapter ? this.config.adapterName : undefined, step: this.stepsDone });
     if (!Number.isFinite(score)) throw new Error(`validation of task "${this.task.name}" returned ${score}; it must return a finite score`);
     metrics.validation = score;
     if (this.best === null || score > this.best.score) this.best = { step: this.stepsDone, score, ...(this.adapter ? { adapter: await this.downloadAdapter() } : {}) };

@@ -83,7 +83,7 @@ export async function syntheticValidation(context: ValidationContext): Promise<n
   const held = syntheticValidationSet();
   for (const example of held) {
     const prompt = promptTokens(engine.tokenizer, example.prompt);
-    const session = engine.session({ ...(adapterName !== null ? { adapter: adapterName } : {}), maxTokens: prompt.length });
+    const session = engine.session({ ...(adapterName !== undefined ? { adapter: adapterName } : {}), maxTokens: prompt.length });
     try {
       await session.append(prompt);
       const logits = await session.logits();
