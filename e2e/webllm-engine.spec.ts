@@ -119,7 +119,8 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   expect(requests.length).toBe(fetched);
 
   // response_format with the manager's JSON Schema: the grammar (one required key, strict) fixes the
-  // reply's first characters but for whitespace, so three tokens must spell a prefix of them.
+  // reply's first characters but for whitespace, so three tokens must spell a prefix of them. Coming
+  // right after the abort, it also shows a stopped request does not stop the next one.
   const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: schema }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
   timings.json3 = json.ms / 1000;
   console.log(`webllm json: ${JSON.stringify(json)}`);

@@ -80,7 +80,7 @@ describe('WebLlmChatModel', () => {
       temperature: 0,
       seed: 1,
       max_tokens: 64,
-      stream: false,
+      stream: true, // always: see WebLlmChatModel.chat
       response_format: { type: 'json_object', schema: JSON.stringify(FACTS_JSON_SCHEMA) },
     });
     expect(model.embed).toBeUndefined();

@@ -127,8 +127,9 @@ export class WebLlmChatModel implements ChatModel {
 
   async chat(request: ChatRequest): Promise<ChatResponse> {
     if (this.disposed) throw new WebLlmError('unknown', `The model "${this.id}" was unloaded; load it again.`, 'unloaded');
-    const stream = request.onToken !== undefined;
-    const body = toChatCompletionRequest(request, { model: this.id, stream, disableThinking: chatModelEntry(this.id)?.disableThinking ?? false });
+    // Always streamed: WebLLM 0.2.79's non-streaming path checks its interrupt flag before clearing it, so
+    // once a request was stopped, every later non-streamed request would end at once with no text.
+    const body = toChatCompletionRequest(request, { model: this.id, stream: true, disableThinking: chatModelEntry(this.id)?.disableThinking ?? false });
     const signal = request.signal;
     if (signal?.aborted) throw new DOMException('The request was aborted.', 'AbortError');
     const onAbort = () => this.engine.interruptGenerate();
