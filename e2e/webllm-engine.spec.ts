@@ -223,6 +223,10 @@ test('WebLLM load failures name the problem: a missing model library, a missing 
   expect(shard).toMatchObject({ ok: false, kind: 'network' });
   expect(!shard.ok && shard.message).toContain(`Could not download "${model.name}"`);
   expect(requests).toContain(`${made.path}params_shard_7.bin`);
-  // Nothing half-loaded stays listed as cached.
+  // Nothing half-loaded stays listed as cached, and deleting clears what the failed load left.
   expect(await page.evaluate((m) => window.webllmHarness.cached(m.name, { models: [m] }), model)).toBe(false);
+  const left = await page.evaluate(() => window.webllmHarness.cacheKeys());
+  expect(left['webllm/model']).toContain(`${model.url}ndarray-cache.json`);
+  expect(await page.evaluate((m) => window.webllmHarness.deleteCached(m.name, { models: [m] }), model)).toBe(false);
+  expect((await page.evaluate(() => window.webllmHarness.cacheKeys()))['webllm/model']).toEqual([]);
 });

@@ -17,7 +17,9 @@ import {
   type WebWorkerMLCEngine,
 } from '@mlc-ai/web-llm';
 import type { ChatModel, ChatRequest, ChatResponse } from './chat-model';
-import { withCustomModels, type CustomModelEntry } from './webllm-custom-model';
+import { cacheApiStore, indexedDbStore, MODEL_SCOPE, withCustomModels, type CustomModelEntry } from './webllm-custom-model';
+import { TENSOR_CACHE_NAMES } from '../model/mlc';
+import { webllmModelUrl } from '../model/source';
 import { chatModelEntry, EMBEDDING_MODELS } from './webllm-catalogue';
 import { toWebLlmError, WebLlmError, type ErrorContext } from './webllm-errors';
 import { toLoadProgress, type LoadProgress } from './webllm-progress';
@@ -176,6 +178,18 @@ export class WebLlmChatModel implements ChatModel {
   }
 }
 
+/**
+ * WebLLM 0.2.79 deletes a model's shards but can leave its tensor list (ndarray-cache.json) behind; remove
+ * it (under both names) where the browser's storage is at hand.
+ */
+async function deleteTensorList(modelId: string, appConfig: AppConfig, cacheBackend: CacheBackend): Promise<void> {
+  const record = appConfig.model_list.find((r) => r.model_id === modelId);
+  const available = cacheBackend === 'cache' ? globalThis.caches !== undefined : globalThis.indexedDB !== undefined;
+  if (!record || !available) return;
+  const store = cacheBackend === 'cache' ? cacheApiStore() : indexedDbStore();
+  await store.deleteAll(MODEL_SCOPE, TENSOR_CACHE_NAMES.map((file) => new URL(file, webllmModelUrl(record.model)).href));
+}
+
 /** The cache functions WebLLM provides (injectable for tests). */
 export interface CacheApi {
   hasModelInCache(modelId: string, appConfig?: AppConfig): Promise<boolean>;
@@ -216,6 +230,7 @@ export async function deleteCachedModel(
       if (wait > 5000) throw new Error(`the browser still holds the weights of ${modelId} after deleting them`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+    await deleteTensorList(modelId, appConfig, cacheBackend);
   } catch (error) {
     throw toWebLlmError(error, contextFor(modelId, 'cache'));
   }
