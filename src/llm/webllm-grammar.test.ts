@@ -1,7 +1,8 @@
 // The JSON Schemas we hand to WebLLM's constrained decoding, compiled by the XGrammar build inside
-// WebLLM 0.2.79 itself: they must compile in its strict mode, accept the replies we expect, and refuse
-// the ones the bank would reject anyway. XGrammar is bundled (not exported), so a patched copy of the
-// bundle that exports it is loaded from a temporary file; test-only.
+// WebLLM 0.2.79 itself, the way its engine compiles them (GrammarCompiler.compileJSONSchema with its
+// defaults): they must compile in its strict mode, accept the replies we expect, and refuse the ones the
+// bank would reject anyway. XGrammar is bundled (not exported), so a patched copy of the bundle that
+// exports it is loaded from a temporary file; test-only.
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,11 +11,22 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FACTS_JSON_SCHEMA, MANAGER_JSON_SCHEMA } from '../agents/schemas';
 
+interface Matcher {
+  _debugAcceptString(input: string): boolean;
+  acceptToken(id: number): boolean;
+}
 interface XGrammar {
-  Grammar: { fromJSONSchema(schema: string): Promise<unknown> };
-  Testings: { isGrammarAcceptString(grammar: unknown, input: string): Promise<boolean> };
+  TokenizerInfo: { createTokenizerInfo(vocab: string[], type: string, prependSpace: boolean, size?: number, stop?: number[]): Promise<unknown> };
+  GrammarCompiler: { createGrammarCompiler(info: unknown): Promise<{ compileJSONSchema(schema: string): Promise<unknown> }> };
+  GrammarMatcher: { createGrammarMatcher(compiled: unknown): Promise<Matcher> };
 }
 
+/** A raw vocabulary of single printable characters, then one stop token: enough to spell any reply. */
+const VOCAB = [...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)), '\n', '<stop>'];
+const STOP = VOCAB.length - 1;
+const BUNDLE_MARKER = 'var lib$1 = {exports: {}};';
+
+let compile: (schema: object) => Promise<unknown>;
 let xgrammar: XGrammar;
 
 beforeAll(async () => {
@@ -22,18 +34,25 @@ beforeAll(async () => {
   const entry = require.resolve('@mlc-ai/web-llm');
   const version = (JSON.parse(readFileSync(join(entry, '../../package.json'), 'utf8')) as { version: string }).version;
   const source = readFileSync(entry, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/m, '');
-  if (!source.includes('var libExports$1 = requireLib$1();')) throw new Error(`XGrammar binding not found in WebLLM ${version}; update this test`);
+  if (!source.includes(BUNDLE_MARKER)) throw new Error(`XGrammar binding not found in WebLLM ${version}; update this test`);
   const patched = join(tmpdir(), `memory-r1-webllm-${version}-xgrammar.mjs`);
-  writeFileSync(patched, `import { createRequire } from 'node:module';\n${source}\nexport { libExports$1 as xgrammar };\n`);
+  writeFileSync(patched, `import { createRequire } from 'node:module';\n${source}\nconst xgrammar = lib$1.exports;\nexport { xgrammar };\n`);
   // The emscripten loader locates itself through `location` when there is no document.
   (globalThis as { location?: unknown }).location ??= { href: pathToFileURL(patched).href, origin: 'file://' };
   const imported = (await import(/* @vite-ignore */ pathToFileURL(patched).href)) as { xgrammar: XGrammar };
   xgrammar = imported.xgrammar;
+  const info = await xgrammar.TokenizerInfo.createTokenizerInfo(VOCAB, 'raw', false, VOCAB.length, [STOP]);
+  const compiler = await xgrammar.GrammarCompiler.createGrammarCompiler(info);
+  compile = (schema) => compiler.compileJSONSchema(JSON.stringify(schema));
 }, 60_000);
 
-async function accepts(schema: object, output: string): Promise<boolean> {
-  const grammar = await xgrammar.Grammar.fromJSONSchema(JSON.stringify(schema));
-  return xgrammar.Testings.isGrammarAcceptString(grammar, output);
+/**
+ * The reply `json` stands for is one the grammar allows, written the way WebLLM's default grammar makes
+ * the model write it (indented by 2, as JSON.stringify does): every character accepted, then the stop.
+ */
+async function accepts(schema: object, json: string): Promise<boolean> {
+  const matcher = await xgrammar.GrammarMatcher.createGrammarMatcher(await compile(schema));
+  return matcher._debugAcceptString(JSON.stringify(JSON.parse(json), null, 2)) && matcher.acceptToken(STOP);
 }
 
 describe('our JSON Schemas in WebLLM 0.2.79 XGrammar', () => {
