@@ -25,7 +25,7 @@ export function isPeftFiles(x: unknown): x is PeftFiles {
 }
 
 /** PEFT module name of each target, and its parent block. */
-const MODULES: Record<LoraTarget, string> = {
+export const PEFT_MODULES: Record<LoraTarget, string> = {
   q: 'self_attn.q_proj',
   k: 'self_attn.k_proj',
   v: 'self_attn.v_proj',
@@ -34,10 +34,10 @@ const MODULES: Record<LoraTarget, string> = {
   up: 'mlp.up_proj',
   down: 'mlp.down_proj',
 };
-const TARGET_OF = new Map(Object.entries(MODULES).map(([t, m]) => [m.split('.')[1]!, t as LoraTarget]));
+const TARGET_OF = new Map(Object.entries(PEFT_MODULES).map(([t, m]) => [m.split('.')[1]!, t as LoraTarget]));
 
 export const peftTensorName = (layer: number, target: LoraTarget, which: 'A' | 'B'): string =>
-  `base_model.model.model.layers.${layer}.${MODULES[target]}.lora_${which}.weight`;
+  `base_model.model.model.layers.${layer}.${PEFT_MODULES[target]}.lora_${which}.weight`;
 
 /** Reads adapter_config.json and adapter_model.safetensors from a folder, naming a missing file. */
 export async function readPeftFiles(source: ModelSource): Promise<PeftFiles> {
@@ -123,7 +123,7 @@ export function parsePeftAdapter(files: PeftFiles, c: ModelConfig): HostLoraAdap
   for (const [name, t] of tensors) {
     const m = NAME.exec(name);
     const target = m ? TARGET_OF.get(m[3]!) : undefined;
-    if (!m || !target || MODULES[target] !== `${m[2]}.${m[3]}`) {
+    if (!m || !target || PEFT_MODULES[target] !== `${m[2]}.${m[3]}`) {
       fail(name, 'is not a LoRA matrix of q/k/v/o_proj or gate/up/down_proj; only those are supported (no embedding, lm_head, bias or modules_to_save tensors).');
     }
     const layer = Number(m![1]);
@@ -189,7 +189,7 @@ export function writePeftAdapter(adapter: HostLoraAdapter, c: ModelConfig, optio
     lora_alpha: adapter.alpha,
     lora_dropout: adapter.dropout ?? 0,
     use_rslora: rslora,
-    target_modules: [...targets].map((t) => MODULES[t].split('.')[1]!),
+    target_modules: [...targets].map((t) => PEFT_MODULES[t].split('.')[1]!),
     bias: 'none',
     fan_in_fan_out: false,
     inference_mode: true,

@@ -3,6 +3,7 @@
 // on (arch, seed), never on the format, so the same model can be compared across formats:
 // MLC q0f32 equals HF f32 exactly, q0f16 equals HF f16 exactly, q4 is within quantisation error.
 
+import { rng } from '../gpu/testing';
 import { utf8Encode } from './bytes';
 import { type Architecture, type ModelConfig, type Quantization } from './config';
 import { TENSOR_CACHE_NAMES, writeTensorCache } from './mlc';
@@ -101,16 +102,10 @@ export function tinyConfig(arch: Architecture, specialIds: Record<string, number
   };
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; uniform in [-1, 1). */
+/** Uniform in [-1, 1), from the tests' seeded mulberry32 (the same draws as always: models stay as generated). */
 function uniformRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
+  const next = rng(seed);
+  return () => next() * 2 - 1;
 }
 
 /**

@@ -4,7 +4,7 @@
 // (qwen2: qkv bias, tied embeddings; llama: untied lm_head, Llama-3 RoPE scaling), with adapters on all
 // seven targets of every layer. The reference shares only the weights with the GPU path.
 import { describe, expect, it } from 'vitest';
-import { report } from '../gpu/kernels/backward/gradcheck';
+import { report, sampledGradCheck } from '../gpu/kernels/backward/gradcheck';
 import { useGpuRuntime } from '../gpu/test-runtime';
 import { rng } from '../gpu/testing';
 import type { Architecture, ModelConfig } from '../model/config';
@@ -54,19 +54,7 @@ describe('LoRA backprop through the whole model vs float64 finite differences', 
             const values = host.layers[layer]![t]![which === 'A' ? 'a' : 'b'] as Float64Array;
             // 10 random entries per matrix (all of them would take minutes of float64 forwards).
             const picks = Array.from({ length: 10 }, () => Math.floor(random() * values.length));
-            let diff = 0;
-            let scale = 0;
-            for (const k of picks) {
-              const saved = values[k]!;
-              values[k] = saved + h;
-              const plus = loss();
-              values[k] = saved - h;
-              const minus = loss();
-              values[k] = saved;
-              const fd = (plus - minus) / (2 * h);
-              diff = Math.max(diff, Math.abs(got[k]! - fd));
-              scale = Math.max(scale, Math.abs(fd));
-            }
+            const { diff, scale } = sampledGradCheck(loss, values, got, picks, h);
             expect(scale, `${layer}.${t}.${which} has a non-zero gradient`).toBeGreaterThan(1e-4);
             const error = report(`${arch} layer ${layer} ${t}.${which}`, diff / scale, BOUND);
             worst = Math.max(worst, error);
@@ -105,20 +93,8 @@ describe('LoRA backprop through the whole model vs float64 finite differences', 
       for (const which of ['A', 'B'] as const) {
         const got = await engine.runtime.download(grads[layer]![t]![which]);
         const values = host.layers[layer]![t]![which === 'A' ? 'a' : 'b'] as Float64Array;
-        let diff = 0;
-        let scale = 0;
-        for (let n = 0; n < 8; n++) {
-          const k = Math.floor(random() * values.length);
-          const saved = values[k]!;
-          values[k] = saved + h;
-          const plus = loss();
-          values[k] = saved - h;
-          const minus = loss();
-          values[k] = saved;
-          const fd = (plus - minus) / (2 * h);
-          diff = Math.max(diff, Math.abs(got[k]! - fd));
-          scale = Math.max(scale, Math.abs(fd));
-        }
+        const picks = Array.from({ length: 8 }, () => Math.floor(random() * values.length));
+        const { diff, scale } = sampledGradCheck(loss, values, got, picks, h);
         expect(report(`branched layer ${layer} ${t}.${which}`, diff / scale, BOUND)).toBeLessThanOrEqual(BOUND);
       }
     }

@@ -5,6 +5,7 @@ import { f16ToF32, f32ToF16 } from '../model/half';
 import { loadModel, type LoadedModel } from '../model/load';
 import { loraDims, type HostLoraAdapter } from '../model/lora';
 import { parseTensorCache, readTensorCache, type MlcTensor } from '../model/mlc';
+import { PEFT_MODULES } from '../model/peft';
 import { Q4_GROUP_SIZE } from '../model/q4';
 import { ReferenceModel, type LoraTarget } from '../model/reference';
 import { createRng } from '../model/rng';
@@ -70,15 +71,22 @@ function idealMerged(w: ModelWeights, c: ModelConfig, ad: HostLoraAdapter, layer
   return out64;
 }
 
-const MODULE_NAME: Record<LoraTarget, string> = {
-  q: 'self_attn.q_proj',
-  k: 'self_attn.k_proj',
-  v: 'self_attn.v_proj',
-  o: 'self_attn.o_proj',
-  gate: 'mlp.gate_proj',
-  up: 'mlp.up_proj',
-  down: 'mlp.down_proj',
-};
+const MODULE_NAME = PEFT_MODULES;
+/** Calls `check` with each adapted weight's name, its ideal merge W + scale·B·A (float64) and the merged tensor. */
+function forEachMergedWeight(
+  base: ModelWeights,
+  c: ModelConfig,
+  ad: HostLoraAdapter,
+  merged: ModelWeights,
+  check: (name: string, ideal: Float64Array, got: ReturnType<typeof hfTensor>) => void,
+): void {
+  for (const [l, targets] of TARGETS.entries()) {
+    for (const t of targets) {
+      const name = `model.layers.${l}.${MODULE_NAME[t]}.weight`;
+      check(name, idealMerged(base, c, ad, l, t, name), hfTensor(merged, c, name));
+    }
+  }
+}
 const targetedNames = (): Set<string> => new Set(TARGETS.flatMap((ts, l) => ts.map((t) => `model.layers.${l}.${MODULE_NAME[t]}.weight`)));
 
 function tensorBytes(t: WeightTensor): Uint8Array[] {
@@ -120,20 +128,15 @@ describe('mergeLora', () => {
     const c = base.config;
     const ad = randomAdapter(c, 5);
     const merged = mergeLora(base.weights, c, ad);
-    for (const [l, targets] of TARGETS.entries()) {
-      for (const t of targets) {
-        const name = `model.layers.${l}.${MODULE_NAME[t]}.weight`;
-        const ideal = idealMerged(base.weights, c, ad, l, t, name);
-        const got = hfTensor(merged, c, name);
-        if (got.data.kind !== 'f16') throw new Error(`${name} is ${got.data.kind}, expected f16`);
-        const bits = got.data.data;
-        ideal.forEach((x, i) => {
-          expect(bits[i], name).toBe(f32ToF16(Math.fround(x)));
-          // Stated bound: half an f16 ulp (relative 2⁻¹¹) plus the f32 step before it.
-          expect(Math.abs(f16ToF32(bits[i]!) - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 * (1 + 2 ** -12) + 2 ** -25);
-        });
-      }
-    }
+    forEachMergedWeight(base.weights, c, ad, merged, (name, ideal, got) => {
+      if (got.data.kind !== 'f16') throw new Error(`${name} is ${got.data.kind}, expected f16`);
+      const bits = got.data.data;
+      ideal.forEach((x, i) => {
+        expect(bits[i], name).toBe(f32ToF16(Math.fround(x)));
+        // Stated bound: half an f16 ulp (relative 2⁻¹¹) plus the f32 step before it.
+        expect(Math.abs(f16ToF32(bits[i]!) - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -11 * (1 + 2 ** -12) + 2 ** -25);
+      });
+    });
     const withLora = new ReferenceModel(c, base.weights).forward(TOKENS, ad);
     const fromMerged = new ReferenceModel(c, merged).forward(TOKENS);
     const err = maxAbsDiff(fromMerged, withLora);
@@ -153,29 +156,24 @@ describe('mergeLora', () => {
       const c = base.config;
       const ad = randomAdapter(c, 5);
       const merged = mergeLora(base.weights, c, ad);
-      for (const [l, targets] of TARGETS.entries()) {
-        for (const t of targets) {
-          const name = `model.layers.${l}.${MODULE_NAME[t]}.weight`;
-          const ideal = idealMerged(base.weights, c, ad, l, t, name);
-          const got = hfTensor(merged, c, name);
-          expect(got.data.kind).toBe('q4');
-          const values = dequantize(got);
-          const cols = got.shape[1]!;
-          // Stated bound: half a quantisation step of the element's group (the scale is max|w|/7), plus the
-          // scale's own rounding to the model dtype.
-          for (let r = 0; r < got.shape[0]!; r++) {
-            for (let g = 0; g < cols / Q4_GROUP_SIZE; g++) {
-              let maxAbs = 0;
-              for (let i = 0; i < Q4_GROUP_SIZE; i++) maxAbs = Math.max(maxAbs, Math.abs(ideal[r * cols + g * Q4_GROUP_SIZE + i]!));
-              const bound = (maxAbs / 7) * (0.5 + 7 * 2 ** -10) + 1e-7;
-              for (let i = 0; i < Q4_GROUP_SIZE; i++) {
-                const j = r * cols + g * Q4_GROUP_SIZE + i;
-                expect(Math.abs(values[j]! - ideal[j]!), name).toBeLessThanOrEqual(bound);
-              }
+      forEachMergedWeight(base.weights, c, ad, merged, (name, ideal, got) => {
+        expect(got.data.kind).toBe('q4');
+        const values = dequantize(got);
+        const cols = got.shape[1]!;
+        // Stated bound: half a quantisation step of the element's group (the scale is max|w|/7), plus the
+        // scale's own rounding to the model dtype.
+        for (let r = 0; r < got.shape[0]!; r++) {
+          for (let g = 0; g < cols / Q4_GROUP_SIZE; g++) {
+            let maxAbs = 0;
+            for (let i = 0; i < Q4_GROUP_SIZE; i++) maxAbs = Math.max(maxAbs, Math.abs(ideal[r * cols + g * Q4_GROUP_SIZE + i]!));
+            const bound = (maxAbs / 7) * (0.5 + 7 * 2 ** -10) + 1e-7;
+            for (let i = 0; i < Q4_GROUP_SIZE; i++) {
+              const j = r * cols + g * Q4_GROUP_SIZE + i;
+              expect(Math.abs(values[j]! - ideal[j]!), name).toBeLessThanOrEqual(bound);
             }
           }
         }
-      }
+      });
       const withLora = new ReferenceModel(c, base.weights).forward(TOKENS, ad);
       const fromMerged = new ReferenceModel(c, merged).forward(TOKENS);
       // The same on the dequantised merged weights as plain f32 tensors: the reference sees the same values.

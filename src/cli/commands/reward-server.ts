@@ -12,6 +12,7 @@ import { DirectorySource } from '../../model/source.node.js';
 import { numberOption, parseOptions, requireOption, UsageError, type Command } from '../command';
 import { ENDPOINT_OPTIONS, ENDPOINT_USAGE, oneModelSource, openEndpoint } from '../endpoint-option';
 import { createRewardServer } from '../reward-service';
+import { serveUntilStopped } from '../serve-until-stopped';
 
 async function readTuples(path: string): Promise<TrainingTuples> {
   let text: string;
@@ -94,16 +95,7 @@ ${ENDPOINT_USAGE}`,
     const url = `http://${values.host}:${typeof address === 'object' && address ? address.port : port}`;
     if (values.json) console.log(JSON.stringify({ url, answer: tuples.answer.length, manager: tuples.manager.length }));
     else console.log(`rewards for ${tuples.answer.length} answer and ${tuples.manager.length} manager tuples at ${url}/reward`);
-    await new Promise<void>((stop) => {
-      const shutdown = () => {
-        process.off('SIGINT', shutdown);
-        process.off('SIGTERM', shutdown);
-        server.close(() => stop());
-        server.closeAllConnections();
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    });
+    await serveUntilStopped(server);
     close();
     return 0;
   },

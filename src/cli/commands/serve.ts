@@ -13,6 +13,7 @@ import { DirectorySource } from '../../model/source.node.js';
 import { numberOption, parseOptions, requireOption, UsageError, type Command } from '../command';
 import { embedOnEngine } from '../engine-embeddings';
 import { createOpenAIServer, type ServedModel } from '../openai-server';
+import { serveUntilStopped } from '../serve-until-stopped';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
 
@@ -116,16 +117,7 @@ Stops on Ctrl-C or SIGTERM.`,
     if (values.host !== '127.0.0.1' && values.host !== 'localhost' && values.host !== '::1') {
       process.stderr.write(`warning: listening on ${values.host}: other machines can reach this server, and it has no authentication\n`);
     }
-    await new Promise<void>((stop) => {
-      const shutdown = () => {
-        process.off('SIGINT', shutdown);
-        process.off('SIGTERM', shutdown);
-        server.close(() => stop());
-        server.closeAllConnections();
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    });
+    await serveUntilStopped(server);
     engine.dispose();
     gpu.device.destroy();
     return 0;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReplyReport } from '../../agents';
-import type { Conversation, MemoryStore, PendingTurn, Turn } from '../../memory';
+import type { Conversation, PendingTurn, Turn } from '../../memory';
 import { ConversationBar } from '../chat/ConversationBar';
 import { Composer, tooLong } from '../chat/Composer';
 import { Message, type ChatEntry } from '../chat/Message';
@@ -8,20 +8,10 @@ import { ChatMemory, pipelineFor, replyHistory, stepLabel } from '../chat/turn';
 import { LiveMemory } from '../components/LiveMemory';
 import { ModelNotice } from '../components/ModelNotice';
 import { OperationsFeed } from '../components/OperationsFeed';
-import { useModelState, type ModelHost } from '../engines/model-host';
+import { useModelState } from '../engines/model-host';
 import { todayAsSessionDate } from '../format';
 import { routeArgument } from '../router';
-import type { Settings } from '../settings';
-
-interface Props {
-  store: MemoryStore;
-  bankId: string;
-  host: ModelHost;
-  settings: Settings;
-  quickLoad?: { label: string; load: () => void } | undefined;
-  /** The browser has no WebGPU and the engine needs it. */
-  noGpu?: boolean;
-}
+import type { ModelPageProps } from './model-page';
 
 const ASSISTANT = 'assistant';
 
@@ -48,7 +38,7 @@ const failure = (error: unknown) => (error instanceof Error ? error.message : St
  * Chat with the assistant. A message is answered first (the reply streams), then remembered: its memory
  * update runs after the reply, and what it changed shows under the message and in the live feed beside.
  */
-export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = false }: Props) {
+export function ChatPage({ store, bankId, host, settings, quickLoad, noGpu = false }: ModelPageProps) {
   const model = useModelState(host);
   const [conversations, setConversations] = useState<Conversation[]>([]);
   const [activeId, setActiveId] = useState('');

@@ -1,6 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
 import { parseLocomo } from '../../eval/locomo';
-import type { MemoryStore } from '../../memory';
 import { LiveMemory } from '../components/LiveMemory';
 import { ModelNotice } from '../components/ModelNotice';
 import { OperationsFeed } from '../components/OperationsFeed';
@@ -11,23 +10,13 @@ import { useQuestions } from '../demo/useQuestions';
 import { useReplay } from '../demo/useReplay';
 import { ModelHost, useModelState } from '../engines/model-host';
 import { scriptedModel } from '../engines/script';
-import type { Settings } from '../settings';
-
-interface Props {
-  store: MemoryStore;
-  bankId: string;
-  host: ModelHost;
-  settings: Settings;
-  quickLoad?: { label: string; load: () => void } | undefined;
-  /** The browser has no WebGPU and the engine needs it. */
-  noGpu?: boolean;
-}
+import type { ModelPageProps } from './model-page';
 
 /** The replies the sample conversation was written with: the demo runs on them when no model is loaded. */
 const SAMPLE_SCRIPT_URL = `${import.meta.env.BASE_URL}demo/sample-script.json`;
 
 /** Replays a conversation into its own bank with the operations streaming live, then asks its questions. */
-export function DemoPage({ store, bankId, host, settings, quickLoad, noGpu = false }: Props) {
+export function DemoPage({ store, bankId, host, settings, quickLoad, noGpu = false }: ModelPageProps) {
   // Without a model the sample can still be watched: its shipped script answers, in this page only.
   const sampleHost = useMemo(() => new ModelHost(), []);
   const [sample, setSample] = useState<'off' | 'starting' | 'on'>('off');

@@ -19,6 +19,28 @@ export function finiteDifferenceGrad(loss: (x: Float64Array) => number, x: Float
   return grad;
 }
 
+/**
+ * Central differences at a few entries of `x` only (a whole model's loss is too slow to differentiate
+ * at every weight): the largest |got_i - fd_i| and the largest |fd_i| over `indices`. `loss` reads x,
+ * which is perturbed in place and restored.
+ */
+export function sampledGradCheck(loss: () => number, x: Float64Array, got: ArrayLike<number>, indices: readonly number[], h = 1e-5): { diff: number; scale: number } {
+  let diff = 0;
+  let scale = 0;
+  for (const i of indices) {
+    const saved = x[i]!;
+    x[i] = saved + h;
+    const plus = loss();
+    x[i] = saved - h;
+    const minus = loss();
+    x[i] = saved;
+    const fd = (plus - minus) / (2 * h);
+    diff = Math.max(diff, Math.abs(got[i]! - fd));
+    scale = Math.max(scale, Math.abs(fd));
+  }
+  return { diff, scale };
+}
+
 /** max|got - want| / max|want| (max-norm relative error; 0 when both are zero). */
 export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   if (got.length !== want.length) return Infinity;
