@@ -50,6 +50,7 @@ export {
 export {
   attentionBackward,
   attentionBackwardReference,
+  fusedQkvAttentionBackward,
   attentionForward64,
   type AttentionBackwardArgs,
   type AttentionDims,

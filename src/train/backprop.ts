@@ -29,7 +29,7 @@
 //   (LoRA: the embedding is frozen and not adapted, so the residual gradient stops there; full
 //   fine-tuning scatters it into the embedding rows of the sequence's tokens)
 
-import { addInPlace, addRows, attentionBackward, copyRows, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, matmulStrided, rmsNormBackward, ropeBackward, scaleInPlace, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
+import { addInPlace, addRows, copyRows, fusedQkvAttentionBackward, linearTransposed, logProbs, logSoftmaxBackward, loraBackward, matmulStrided, rmsNormBackward, ropeBackward, scaleInPlace, siluMulFusedBackward, type GpuRuntime, type GpuTensor } from '../gpu';
 import { embeddingBackward, rmsNormWeightBackward } from '../gpu/kernels/backward/weight-grads';
 import type { ModelConfig } from '../model/config';
 import { forward, releaseForwardRecord, type ForwardRecord } from '../model/forward';
@@ -345,28 +345,7 @@ export class SequencePass {
       const o = loraGrad('o');
       if (o) loraBackward(rt, { x: rec.att, dy: dResid, a: o.m.A, b: o.m.B, scale, dA: o.d.A, dB: o.d.B, dx: dAtt });
       const dQkv = rt.empty([T, qkvDim]); // fully overwritten by attentionBackward
-      const view = { rowStride: qkvDim };
-      attentionBackward(rt, {
-        q: rec.qkv,
-        k: rec.qkv,
-        v: rec.qkv,
-        o: rec.att,
-        lse: rec.lse,
-        dO: dAtt,
-        T,
-        H,
-        Hkv,
-        D,
-        qLayout: view,
-        kLayout: { ...view, offset: qDim },
-        vLayout: { ...view, offset: qDim + kvDim },
-        dq: dQkv,
-        dk: dQkv,
-        dv: dQkv,
-        dqLayout: view,
-        dkLayout: { ...view, offset: qDim },
-        dvLayout: { ...view, offset: qDim + kvDim },
-      });
+      fusedQkvAttentionBackward(rt, { qkv: rec.qkv, o: rec.att, lse: rec.lse, dO: dAtt, dqkv: dQkv, T, H, Hkv, D });
       rt.release(dAtt);
       // The recorded q and k are post-RoPE: rotate their gradients back to pre-RoPE q and k.
       ropeBackward(rt, dQkv, w.invFreq, { T, H, D, rowStride: qkvDim, offset: 0, posOffset: 0 });

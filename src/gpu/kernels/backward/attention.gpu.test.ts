@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useGpuRuntime } from '../../test-runtime';
 import { maxAbsDiff, randn, rng } from '../../testing';
 import { attention } from '../attention';
-import { attentionBackward, attentionBackwardReference, attentionForward64, type AttentionDims } from './attention';
+import { attentionBackward, attentionBackwardReference, attentionForward64, fusedQkvAttentionBackward, type AttentionDims } from './attention';
 import { dot64, f64, finiteDifferenceGrad, relativeError, report } from './gradcheck';
 
 describe('attentionBackward', () => {
@@ -80,28 +80,7 @@ describe('attentionBackward', () => {
     const lse = rt.upload(Float32Array.from(fwd.lse), [T, H]);
     const dO = rt.upload(dOHost, [T, H, D]);
     const dqkv = rt.upload(new Float32Array(T * width).fill(NaN), [T, width]); // every element must be written
-    const views = { rowStride: width };
-    attentionBackward(rt, {
-      q: qkv,
-      k: qkv,
-      v: qkv,
-      o,
-      lse,
-      dO,
-      T,
-      H,
-      Hkv,
-      D,
-      qLayout: views,
-      kLayout: { ...views, offset: H * D },
-      vLayout: { ...views, offset: (H + Hkv) * D },
-      dq: dqkv,
-      dk: dqkv,
-      dv: dqkv,
-      dqLayout: views,
-      dkLayout: { ...views, offset: H * D },
-      dvLayout: { ...views, offset: (H + Hkv) * D },
-    });
+    fusedQkvAttentionBackward(rt, { qkv, o, lse, dO, dqkv, T, H, Hkv, D });
     const want = attentionBackwardReference(qHost, kHost, vHost, dOHost, { T, H, Hkv, D });
     const fused = new Float64Array(T * width);
     for (let t = 0; t < T; t++) {

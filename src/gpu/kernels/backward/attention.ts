@@ -317,6 +317,21 @@ function scores64(q: ArrayLike<number>, k: ArrayLike<number>, i: number, h: numb
   return s;
 }
 
+/**
+ * attentionBackward over the fused layout the model uses: q, k and v side by side in each row of one
+ * qkv tensor [T, (H + 2·Hkv)·D], and dq, dk, dv written the same way into one dqkv tensor.
+ */
+export function fusedQkvAttentionBackward(
+  rt: GpuRuntime,
+  args: { qkv: GpuTensor; o: GpuTensor; lse: GpuTensor; dO: GpuTensor; dqkv: GpuTensor; T: number; H: number; Hkv: number; D: number },
+): void {
+  const { qkv, dqkv, H, Hkv, D } = args;
+  const row = { rowStride: (H + 2 * Hkv) * D };
+  const k = { ...row, offset: H * D };
+  const v = { ...row, offset: (H + Hkv) * D };
+  attentionBackward(rt, { ...args, q: qkv, k: qkv, v: qkv, qLayout: row, kLayout: k, vLayout: v, dq: dqkv, dk: dqkv, dv: dqkv, dqLayout: row, dkLayout: k, dvLayout: v });
+}
+
 /** dq, dk, dv in float64 by the textbook softmax backward (P recomputed exactly, no Δ shortcut). */
 export function attentionBackwardReference(
   q: ArrayLike<number>,

@@ -14,7 +14,7 @@ import { linear, linearTransposed } from '../linear';
 import { loraAdd } from '../lora';
 import { rmsNorm } from '../rmsnorm';
 import { rope, ropeInvFreq } from '../rope';
-import { attentionBackward, attentionForward64 } from './attention';
+import { attentionForward64, fusedQkvAttentionBackward } from './attention';
 import { dot64, f64, finiteDifferenceGrad, relativeError, report } from './gradcheck';
 import { loraBackward, loraForward64 } from './lora';
 import { rmsNormBackward, rmsNormForward64 } from './rmsnorm';
@@ -121,28 +121,7 @@ describe('decoder layer backward (composition)', () => {
     rmsNormBackward(rt, h, w2, EPS, dn2, { out: dh, accumulate: true });
     const dO = linearTransposed(rt, dh, wo);
     const dqkv = rt.empty([T, W]);
-    const view = { rowStride: W };
-    attentionBackward(rt, {
-      q: qkv,
-      k: qkv,
-      v: qkv,
-      o,
-      lse,
-      dO,
-      T,
-      H,
-      Hkv,
-      D,
-      qLayout: view,
-      kLayout: { ...view, offset: C },
-      vLayout: { ...view, offset: C + Hkv * D },
-      dq: dqkv,
-      dk: dqkv,
-      dv: dqkv,
-      dqLayout: view,
-      dkLayout: { ...view, offset: C },
-      dvLayout: { ...view, offset: C + Hkv * D },
-    });
+    fusedQkvAttentionBackward(rt, { qkv, o, lse, dO, dqkv, T, H, Hkv, D });
     ropeBackward(rt, dqkv, inv, { T, H, D, rowStride: W, posOffset: 0 });
     ropeBackward(rt, dqkv, inv, { T, H: Hkv, D, rowStride: W, offset: C, posOffset: 0 });
     const dn1 = linearTransposed(rt, dqkv, wqkv);
