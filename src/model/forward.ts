@@ -69,6 +69,23 @@ export function releaseForwardRecord(rt: GpuRuntime, record: ForwardRecord): voi
 }
 
 /** y_slice += scale · (x·Aᵀ)·Bᵀ where the target's output is a column slice of a fused y. */
+/**
+ * The residual update x + input·Wᵀ (+ the LoRA delta): in place, freeing `input`, unless the pass is
+ * recorded for backprop, which keeps every intermediate (so x is a new tensor then).
+ */
+function addProjection(rt: GpuRuntime, x: GpuTensor, input: GpuTensor, weight: Parameters<typeof linear>[2], m: LoraWeights | undefined, scale: number, recorded: boolean): GpuTensor {
+  const y = linear(rt, input, weight);
+  if (m) loraAdd(rt, input, m.A, m.B, scale, y);
+  let out = x;
+  if (recorded) out = add(rt, x, y);
+  else {
+    rt.release(input);
+    addInPlace(rt, x, y);
+  }
+  rt.release(y);
+  return out;
+}
+
 function loraIntoSlice(rt: GpuRuntime, c: ModelConfig, x: GpuTensor, y: GpuTensor, T: number, target: LoraTarget, m: LoraWeights, scale: number): void {
   const slice = fusedSlice(c, target)!;
   const hidden = linear(rt, x, m.A); // [T, r]
@@ -116,12 +133,7 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
     const lse = record ? rt.empty([T, H]) : undefined;
     const att = reshape(attention(rt, { q: qkv, qRowStride: qkvDim, kCache: cache.k[i]!, vCache: cache.v[i]!, T, H, Hkv, D, past, ...(lse ? { lse } : {}) }), [T, qDim]);
     if (!record) rt.release(qkv);
-    const o = linear(rt, att, layer.oProj);
-    if (lora.o) loraAdd(rt, att, lora.o.A, lora.o.B, scale, o);
-    if (!record) rt.release(att);
-    if (record) x = add(rt, x, o);
-    else addInPlace(rt, x, o);
-    rt.release(o);
+    x = addProjection(rt, x, att, layer.oProj, lora.o, scale, !!record);
     const h = x;
 
     // MLP block (SwiGLU).
@@ -133,12 +145,7 @@ export function forward(rt: GpuRuntime, c: ModelConfig, w: GpuModelWeights, args
     }
     const act = siluMulFused(rt, gateUp); // [T, I]
     if (!record) rt.release(m, gateUp);
-    const down = linear(rt, act, layer.downProj);
-    if (lora.down) loraAdd(rt, act, lora.down.A, lora.down.B, scale, down);
-    if (!record) rt.release(act);
-    if (record) x = add(rt, x, down);
-    else addInPlace(rt, x, down);
-    rt.release(down);
+    x = addProjection(rt, x, act, layer.downProj, lora.down, scale, !!record);
     record?.layers.push({ x: xIn, n1: a, qkv, att, lse: lse!, h, n2: m, gateUp, act });
   });
   cache.length = past + T;
