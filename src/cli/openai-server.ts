@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ChatMessage, ChatModel, ChatRequest, JsonSchema } from '../llm/chat-model';
 import { sseEvent } from '../llm/sse';
+import { HttpError, readJsonBody, sendJson } from './http-json';
 
 export interface ServedModel {
   model: ChatModel;
@@ -29,15 +30,15 @@ export interface OpenAIServerOptions {
   log?: (line: string) => void;
 }
 
-class ApiError extends Error {
+class ApiError extends HttpError {
   constructor(
-    readonly status: number,
+    status: number,
     message: string,
     readonly param: string | null = null,
     readonly code: string | null = null,
     readonly type = status >= 500 ? 'server_error' : status === 404 ? 'not_found_error' : 'invalid_request_error',
   ) {
-    super(message);
+    super(status, message);
   }
   get body() {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
@@ -45,28 +46,6 @@ class ApiError extends Error {
 }
 
 const ROLES = new Set(['system', 'user', 'assistant']);
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new ApiError(413, `the request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ApiError(400, `the request body is not valid JSON (${(error as Error).message})`);
-  }
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -153,7 +132,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
   };
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, limit);
+    const body = await readJsonBody(req, limit);
     if (!isObject(body)) throw new ApiError(400, 'the request body must be a JSON object');
     const name = body.model as string;
     const { model } = pick(body.model);
@@ -185,7 +164,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
     request.signal = controller.signal;
     if (!stream) {
       const reply = await model.chat(request);
-      send(res, 200, {
+      sendJson(res, 200, {
         id,
         object: 'chat.completion',
         created,
@@ -229,7 +208,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
   }
 
   async function embeddings(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, limit);
+    const body = await readJsonBody(req, limit);
     if (!isObject(body)) throw new ApiError(400, 'the request body must be a JSON object');
     const name = body.model as string;
     pick(body.model);
@@ -238,7 +217,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
     const input = typeof body.input === 'string' ? [body.input] : body.input;
     if (!Array.isArray(input) || input.length === 0 || !input.every((t) => typeof t === 'string')) throw new ApiError(400, 'input must be a string or a non-empty array of strings', 'input');
     const { vectors, tokens } = await options.embed(name, input as string[]);
-    send(res, 200, {
+    sendJson(res, 200, {
       object: 'list',
       model: name,
       data: vectors.map((v, index) => ({ object: 'embedding', index, embedding: Array.from(v) })),
@@ -248,7 +227,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
 
   function models(res: ServerResponse): void {
     const created = Math.floor(Date.now() / 1000);
-    send(res, 200, {
+    sendJson(res, 200, {
       object: 'list',
       data: [...options.models].map(([id, m]) => ({ id, object: 'model', created, owned_by: 'memory-r1', root: m.parent ?? id, parent: m.parent ?? null })),
     });
@@ -278,7 +257,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
     route().catch((error: unknown) => {
       const api = failure(error);
       if (api.status >= 500) options.log?.(`${req.method} ${path}: ${(error as Error).message}`);
-      if (!res.headersSent) send(res, api.status, api.body);
+      if (!res.headersSent) sendJson(res, api.status, api.body);
       else res.end();
     });
   });
@@ -286,6 +265,7 @@ export function createOpenAIServer(options: OpenAIServerOptions): Server {
 
 function failure(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof HttpError) return new ApiError(error.status, error.message);
   const message = (error as Error).message ?? String(error);
   // The prompt did not fit: the client's to fix, as vLLM reports it.
   if (/context holds|too many tokens|context window/i.test(message)) return new ApiError(400, message, 'messages', 'context_length_exceeded');

@@ -4,11 +4,12 @@
 // rewards are rewards.ts's: the answer agent's is exact match with the gold, the manager's applies the
 // completion's operations to the tuple's bank snapshot and asks the frozen answer agent the linked
 // questions (through `frozen`, a model server or the local engine), exact match averaged.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { answerReward, managerReward, type ManagerRewardOptions } from '../eval/rewards';
 import { answerTupleId, managerTupleId } from '../eval/trainer-datasets';
 import type { AnswerTuple, ManagerTuple, TrainingTuples } from '../eval/tuples';
 import type { ChatModel } from '../llm/chat-model';
+import { HttpError, readJsonBody, sendJson } from './http-json';
 
 export interface RewardServiceOptions {
   tuples: TrainingTuples;
@@ -22,15 +23,6 @@ export interface RewardServiceOptions {
 
 type Tuple = { kind: 'answer'; tuple: AnswerTuple } | { kind: 'manager'; tuple: ManagerTuple };
 
-class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Scores items against the tuples; the same function the server calls, usable in-process. */
 export function rewardScorer(options: RewardServiceOptions) {
   const byId = new Map<string, Tuple>();
@@ -43,16 +35,16 @@ export function rewardScorer(options: RewardServiceOptions) {
   /** The item's tuple and completion, or the reason it cannot be scored. */
   const lookup = (item: unknown, i: number): { found: Tuple; completion: string } => {
     const { tuple_id: id, completion } = (item ?? {}) as { tuple_id?: unknown; completion?: unknown };
-    if (typeof id !== 'string' || typeof completion !== 'string') throw new RequestError(400, `items[${i}] must be {"tuple_id": string, "completion": string}`);
+    if (typeof id !== 'string' || typeof completion !== 'string') throw new HttpError(400, `items[${i}] must be {"tuple_id": string, "completion": string}`);
     const found = byId.get(id);
-    if (!found) throw new RequestError(404, `items[${i}]: no tuple "${id}" in these tuples (export and reward-server must use the same tuples file)`);
-    if (found.kind === 'manager' && !manager) throw new RequestError(400, `items[${i}] is a manager tuple, whose reward needs the frozen answer agent: start reward-server with --endpoint or --model`);
+    if (!found) throw new HttpError(404, `items[${i}]: no tuple "${id}" in these tuples (export and reward-server must use the same tuples file)`);
+    if (found.kind === 'manager' && !manager) throw new HttpError(400, `items[${i}] is a manager tuple, whose reward needs the frozen answer agent: start reward-server with --endpoint or --model`);
     return { found, completion };
   };
 
   return async (items: unknown): Promise<number[]> => {
-    if (!Array.isArray(items) || items.length === 0) throw new RequestError(400, 'items must be a non-empty array of {"tuple_id", "completion"}');
-    if (items.length > maxItems) throw new RequestError(413, `at most ${maxItems} items per request, got ${items.length}`);
+    if (!Array.isArray(items) || items.length === 0) throw new HttpError(400, 'items must be a non-empty array of {"tuple_id", "completion"}');
+    if (items.length > maxItems) throw new HttpError(413, `at most ${maxItems} items per request, got ${items.length}`);
     // All checked first, so a bad item fails the request before any model is asked anything.
     const checked = items.map(lookup);
     const rewards = new Array<number>(items.length);
@@ -69,44 +61,23 @@ export function rewardScorer(options: RewardServiceOptions) {
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new RequestError(413, `the request body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (error) {
-    throw new RequestError(400, `the request body is not valid JSON (${(error as Error).message})`);
-  }
-}
-
 export function createRewardServer(options: RewardServiceOptions, log?: (line: string) => void): Server {
   const score = rewardScorer(options);
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/$/, '');
     const handle = async () => {
       if (path === '/health') return void res.writeHead(200).end();
-      if (path !== '/reward') throw new RequestError(404, `no route ${path}: POST /reward {"items": [{"tuple_id", "completion"}]}`);
-      if (req.method !== 'POST') throw new RequestError(405, '/reward takes POST');
-      const body = (await readJson(req, 64 << 20)) as { items?: unknown } | null;
-      send(res, 200, { rewards: await score(body?.items) });
+      if (path !== '/reward') throw new HttpError(404, `no route ${path}: POST /reward {"items": [{"tuple_id", "completion"}]}`);
+      if (req.method !== 'POST') throw new HttpError(405, '/reward takes POST');
+      const body = (await readJsonBody(req, 64 << 20)) as { items?: unknown } | null;
+      sendJson(res, 200, { rewards: await score(body?.items) });
     };
     handle().catch((error: unknown) => {
-      const status = error instanceof RequestError ? error.status : 500;
+      const status = error instanceof HttpError ? error.status : 500;
       // A failing frozen model (e.g. its server is down) is a 503: the trainer may retry the batch.
       const code = status === 500 && (error as Error).name === 'EndpointError' ? 503 : status;
       if (code >= 500) log?.(`reward: ${(error as Error).message}`);
-      if (!res.headersSent) send(res, code, { error: { message: (error as Error).message } });
+      if (!res.headersSent) sendJson(res, code, { error: { message: (error as Error).message } });
       else res.end();
     });
   });
