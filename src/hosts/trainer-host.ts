@@ -1,8 +1,9 @@
 // The trainer as the engine worker runs it (src/hosts/engine-host.ts delegates here): start / pause / resume /
 // stop a run of src/train's Trainer on the loaded engine, stream each step's metrics, checkpoint to a
 // CheckpointStorage (IndexedDB in the browser) every N steps and on pause / stop / finish, resume from
-// the latest checkpoint (after a reload or a lost GPU device), export the adapter as PEFT files, and merge
-// it into an MLC base installed as a WebLLM custom model.
+// the latest checkpoint (after a reload or a lost GPU device), export the adapter as PEFT files (a full
+// fine-tuning run: the model as a Hugging Face folder's files), and merge an adapter into an MLC base
+// installed as a WebLLM custom model.
 // Each step runs as one job of the host's GPU queue, so a chat request waits at most one step.
 
 import type { ModelRecord } from '../llm/webllm-custom-model';
@@ -16,7 +17,10 @@ import type { HostLoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import type { ModelSource } from '../model/source';
 import { BEST_CHECKPOINT, decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint, type Checkpoint, type CheckpointStorage } from '../train/checkpoint';
+import { writeHfModel } from '../train/export-hf';
+import { hostModelWeights } from '../train/full-weights';
 import { mergeLora, writeMergedMlcModel } from '../train/merge';
+import { fullFineTuneProblem } from '../train/params';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { syntheticTask } from '../train/tasks/synthetic';
 import { Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
@@ -66,6 +70,8 @@ export interface TrainingStatus {
   message: string | null;
   /** The loaded model's format (merging into WebLLM needs an MLC base). */
   modelFormat: 'hf' | 'mlc' | null;
+  /** Why the loaded model cannot be fully fine-tuned (null: it can, or no model is loaded). */
+  fullFineTuneProblem: string | null;
 }
 
 export type TrainingEvent = { type: 'step'; metrics: StepMetrics } | { type: 'status'; status: TrainingStatus };
@@ -92,7 +98,10 @@ export interface TrainerHostApi {
   /** Ends the run after the step under way, with a checkpoint; the adapter stays for export. */
   stopTraining(): Promise<TrainingStatus>;
   trainingStatus(): Promise<TrainingStatus>;
-  /** The trained adapter as PEFT files: the live run's, else the named (or latest) checkpoint's. */
+  /**
+   * The run's result as files: a LoRA run's PEFT adapter, a full run's Hugging Face model (config.json,
+   * model.safetensors, tokenizer files); the live run's, else the named (or latest) checkpoint's.
+   */
   exportAdapter(checkpoint?: string): Promise<ExportedFile[]>;
   /**
    * Merges the adapter into the loaded MLC base and installs it in WebLLM's cache under `name`, with the
@@ -161,15 +170,23 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     return name ? decodeCheckpoint(await storage.load(name), name) : null;
   };
 
+  /** Why the engine's model cannot be fully fine-tuned here (null: it can). */
+  const fullProblem = (engine: Engine): string | null =>
+    fullFineTuneProblem(engine.weights) ??
+    (engine.format === 'mlc' ? 'Full fine-tuning saves the model as a Hugging Face folder, so it needs one as the base: load the model’s float32 Hugging Face folder (config.json, model.safetensors), or train a LoRA adapter.' : null);
+
   const status = async (): Promise<TrainingStatus> => {
     const list = await checkpoints().catch(() => []);
     let format: TrainingStatus['modelFormat'] = null;
+    let full: string | null = null;
     try {
-      format = deps.engine().format ?? null;
+      const engine = deps.engine();
+      format = engine.format ?? null;
+      full = fullProblem(engine);
     } catch {
       format = null;
     }
-    const base = { state, message, checkpoints: list, modelFormat: format };
+    const base = { state, message, checkpoints: list, modelFormat: format, fullFineTuneProblem: full };
     if (trainer) {
       const c = trainer.config;
       const canResume = (state === 'paused' || state === 'stopped' || state === 'failed') && trainer.stepsDone < c.totalSteps;
@@ -227,7 +244,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
         }
         if (savedAt !== t.stepsDone) await checkpoint(t);
         state = request === 'pause' ? 'paused' : request === 'stop' ? 'stopped' : 'finished';
-        message = state === 'finished' ? `Finished ${t.stepsDone} steps. Export the adapter below.` : null;
+        message = state === 'finished' ? `Finished ${t.stepsDone} steps. Export the ${t.adapter ? 'adapter' : 'model'} below.` : null;
       } catch (error) {
         if (myEpoch !== epoch) return;
         state = 'failed';
@@ -288,16 +305,44 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
 
   const busy = (): boolean => state === 'running' || state === 'pausing' || state === 'stopping';
 
-  const adapterForExport = async (name: string | undefined): Promise<{ adapter: HostLoraAdapter; step: number }> => {
-    if (trainer && name === undefined) {
-      const t = trainer;
-      return { adapter: await deps.serial(() => t.downloadAdapter()), step: t.stepsDone };
-    }
+  /** The named (or latest) checkpoint. */
+  const chosenCheckpoint = async (name: string | undefined): Promise<Checkpoint> => {
     const storage = await deps.storage(deps.modelUrl());
     const chosen = name ?? (await latestCheckpoint(storage));
     if (!chosen) throw new Error('There is nothing to export yet: start a training run first.');
-    const ck = decodeCheckpoint(await storage.load(chosen), chosen);
+    return decodeCheckpoint(await storage.load(chosen), chosen);
+  };
+
+  const adapterForExport = async (name: string | undefined): Promise<{ adapter: HostLoraAdapter; step: number }> => {
+    const fullRun = new Error('This run fine-tuned every weight, so there is no adapter to merge: export the model (a Hugging Face folder) instead.');
+    if (trainer && name === undefined) {
+      const t = trainer;
+      if (!t.adapter) throw fullRun;
+      return { adapter: await deps.serial(() => t.downloadAdapter()), step: t.stepsDone };
+    }
+    const ck = await chosenCheckpoint(name);
+    if (!ck.adapter) throw fullRun;
     return { adapter: ck.adapter, step: ck.step };
+  };
+
+  /** A full run's model as Hugging Face files: the live run's weights, else the checkpoint's. */
+  const fullModelFiles = async (ck: Checkpoint | null): Promise<Map<string, Uint8Array>> => {
+    const engine = deps.engine();
+    if (!ck) {
+      const t = trainer!;
+      return deps.serial(() => t.exportHf(deps.modelSource()));
+    }
+    return writeHfModel(hostModelWeights(engine.weights, ck.full!.tensors), engine.config, deps.modelSource());
+  };
+
+  /**
+   * Frees the current trainer before another takes the engine; a full run's trained weights give way to
+   * the starting ones first, so the next run starts from the base model.
+   */
+  const discardTrainer = (): void => {
+    trainer?.resetWeights();
+    trainer?.dispose();
+    trainer = null;
   };
 
   return {
@@ -323,8 +368,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       for (const { name } of await checkpoints()) await storage.remove(name);
       if ((await storage.list()).includes(BEST_CHECKPOINT)) await storage.remove(BEST_CHECKPOINT);
       const created = await deps.serial(async () => {
-        trainer?.dispose();
-        trainer = null;
+        discardTrainer();
         freeAdapter(engine, req.options.adapterName ?? 'train');
         return new Trainer<TaskExample>(engine, req.options, task);
       });
@@ -356,10 +400,9 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       const engine = deps.engine();
       const task = await taskOf(ck.task, engine);
       const resumed = await deps.serial(async () => {
-        trainer?.dispose();
-        trainer = null;
+        discardTrainer();
         freeAdapter(engine, ck.config.adapterName);
-        return resumeTrainer<TaskExample>(engine, ck, task);
+        return await resumeTrainer<TaskExample>(engine, ck, task);
       });
       trainer = resumed;
       run(resumed);
@@ -382,8 +425,10 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
 
     async exportAdapter(name) {
       const engine = deps.engine();
-      const { adapter } = await adapterForExport(name);
-      const files = writePeftAdapter(adapter, engine.config, { baseModel: deps.modelUrl() });
+      const live = trainer && name === undefined ? trainer : null;
+      const ck = live ? null : await chosenCheckpoint(name);
+      const adapter = live ? (live.adapter ? await deps.serial(() => live.downloadAdapter()) : null) : ck!.adapter;
+      const files = adapter ? writePeftAdapter(adapter, engine.config, { baseModel: deps.modelUrl() }) : await fullModelFiles(ck);
       return [...files].map(([file, bytes]) => ({ name: file, bytes }));
     },
 

@@ -1,5 +1,6 @@
-// Training checkpoints: everything a run needs to continue exactly where it stopped — the adapter, the
-// AdamW moments and step counts, the PPO value head, the config (with the seed: step s draws its
+// Training checkpoints: everything a run needs to continue exactly where it stopped — the adapter (or,
+// for full fine-tuning, every trained weight: full-weights.ts; its frozen reference is the base model
+// loaded again, checked by fingerprint: FullParams.restore says why), the AdamW moments and step counts, the PPO value head, the config (with the seed: step s draws its
 // samples from stepRng(seed, s), so the sampling sequence resumes exactly), the step and the metrics
 // history — in ONE safetensors file: tensors (F32, bit-exact) plus a JSON document in its metadata.
 // Storage is a three-method interface: a Node directory (checkpoint-storage.node.ts) now, IndexedDB in
@@ -13,6 +14,7 @@ import type { OptimizerState } from './optimizer';
 import { Trainer, type StepMetrics, type TrainerConfig, type ValueHeadState } from './trainer';
 import type { Engine } from '../model/engine';
 import type { TaskExample, TrainingTask } from './task';
+import type { FullWeights } from './full-weights';
 
 export interface CheckpointStorage {
   /** Stores `bytes` under `name`, replacing any previous one; never leaves a half-written entry. */
@@ -26,7 +28,10 @@ export interface Checkpoint {
   step: number;
   config: TrainerConfig;
   task: string;
-  adapter: HostLoraAdapter;
+  /** The LoRA adapter (null for full fine-tuning). */
+  adapter: HostLoraAdapter | null;
+  /** Full fine-tuning's trained weights (null for LoRA). */
+  full: FullWeights | null;
   optimizer: OptimizerState;
   valueHead: ValueHeadState | null;
   history: StepMetrics[];
@@ -52,8 +57,9 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
   const f32 = (name: string, values: ArrayLike<number>): void => {
     tensors.push({ name, dtype: 'F32', shape: [values.length], data: Float32Array.from(values) });
   };
-  const entries = adapterEntries(ck.adapter);
+  const entries = ck.adapter ? adapterEntries(ck.adapter) : [];
   for (const [i, t, which, values] of entries) f32(`lora.${i}.${t}.${which}`, values);
+  ck.full?.tensors.forEach((values, k) => tensors.push({ name: `full.${k}`, dtype: 'F32', shape: ck.full!.shapes[k]!, data: values }));
   ck.optimizer.m.forEach((m, k) => f32(`adamw.m.${k}`, m));
   ck.optimizer.v.forEach((v, k) => f32(`adamw.v.${k}`, v));
   const doc = {
@@ -62,7 +68,8 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
     step: ck.step,
     task: ck.task,
     config: ck.config,
-    adapter: { rank: ck.adapter.rank, alpha: ck.adapter.alpha, scale: ck.adapter.scale, dropout: ck.adapter.dropout ?? 0, baseModel: ck.adapter.baseModel, matrices: entries.map(([i, t, w]) => `${i}.${t}.${w}`) },
+    adapter: ck.adapter && { rank: ck.adapter.rank, alpha: ck.adapter.alpha, scale: ck.adapter.scale, dropout: ck.adapter.dropout ?? 0, baseModel: ck.adapter.baseModel, matrices: entries.map(([i, t, w]) => `${i}.${t}.${w}`) },
+    full: ck.full && { shapes: ck.full.shapes, baseFingerprint: ck.full.baseFingerprint },
     optimizer: { step: ck.optimizer.step, skipped: ck.optimizer.skipped, moments: ck.optimizer.m.length },
     // Float64 numbers survive JSON exactly.
     valueHead: ck.valueHead,
@@ -77,7 +84,9 @@ interface CheckpointDoc {
   step: number;
   task: string;
   config: TrainerConfig;
-  adapter: { rank: number; alpha: number; scale: number; dropout: number; baseModel?: string; matrices: string[] };
+  adapter: { rank: number; alpha: number; scale: number; dropout: number; baseModel?: string; matrices: string[] } | null;
+  /** Absent in checkpoints written before full fine-tuning could checkpoint (all LoRA). */
+  full?: { shapes: number[][]; baseFingerprint: string } | null;
   optimizer: { step: number; skipped: number; moments: number };
   valueHead: ValueHeadState | null;
   history: StepMetrics[];
@@ -94,26 +103,33 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     if (!t || t.dtype !== 'F32') throw new Error(`${name}: tensor ${key} is missing or not F32; the checkpoint is damaged`);
     return (safetensorsData(t) as Float32Array).slice();
   };
-  const layers: HostLoraAdapter['layers'] = [];
-  for (const key of doc.adapter.matrices) {
-    const [layer, target, which] = key.split('.') as [string, LoraTarget, 'A' | 'B'];
-    const i = Number(layer);
-    while (layers.length <= i) layers.push({});
-    const m = (layers[i]![target] ??= { a: new Float32Array(0), b: new Float32Array(0) });
-    if (which === 'A') m.a = tensor(`lora.${key}`);
-    else m.b = tensor(`lora.${key}`);
-  }
   const moments = (kind: 'm' | 'v'): Float32Array[] => Array.from({ length: doc.optimizer.moments }, (_, k) => tensor(`adamw.${kind}.${k}`));
-  const { rank, alpha, scale, dropout, baseModel } = doc.adapter;
+  const isFull = doc.config.fineTune === 'full';
+  if (isFull ? !doc.full : !doc.adapter) throw new Error(`${name}: a ${isFull ? 'full fine-tuning' : 'LoRA'} run's checkpoint without its ${isFull ? 'weights' : 'adapter'}; the checkpoint is damaged`);
   return {
     step: doc.step,
     task: doc.task,
     config: doc.config,
-    adapter: { rank, alpha, scale, dropout, layers, ...(baseModel !== undefined ? { baseModel } : {}) },
+    adapter: doc.adapter ? decodeAdapter(doc.adapter, (key) => tensor(`lora.${key}`)) : null,
+    full: doc.full ? { shapes: doc.full.shapes, baseFingerprint: doc.full.baseFingerprint, tensors: doc.full.shapes.map((_, k) => tensor(`full.${k}`)) } : null,
     optimizer: { step: doc.optimizer.step, skipped: doc.optimizer.skipped, m: moments('m'), v: moments('v') },
     valueHead: doc.valueHead,
     history: doc.history,
   };
+}
+
+function decodeAdapter(doc: NonNullable<CheckpointDoc['adapter']>, tensor: (key: string) => Float32Array): HostLoraAdapter {
+  const layers: HostLoraAdapter['layers'] = [];
+  for (const key of doc.matrices) {
+    const [layer, target, which] = key.split('.') as [string, LoraTarget, 'A' | 'B'];
+    const i = Number(layer);
+    while (layers.length <= i) layers.push({});
+    const m = (layers[i]![target] ??= { a: new Float32Array(0), b: new Float32Array(0) });
+    if (which === 'A') m.a = tensor(key);
+    else m.b = tensor(key);
+  }
+  const { rank, alpha, scale, dropout, baseModel } = doc;
+  return { rank, alpha, scale, dropout, layers, ...(baseModel !== undefined ? { baseModel } : {}) };
 }
 
 /** The trainer's full state as a checkpoint. */
@@ -122,7 +138,8 @@ export async function checkpointOf<E extends TaskExample>(trainer: Trainer<E>): 
     step: trainer.stepsDone,
     config: trainer.config,
     task: trainer.task.name,
-    adapter: await trainer.downloadAdapter(),
+    adapter: trainer.adapter ? await trainer.downloadAdapter() : null,
+    full: trainer.adapter ? null : await trainer.fullWeights(),
     optimizer: await trainer.optimizerState(),
     valueHead: trainer.valueHeadState(),
     history: [...trainer.history],
@@ -147,14 +164,33 @@ export async function latestCheckpoint(storage: CheckpointStorage): Promise<stri
   return names.at(-1) ?? null;
 }
 
+const kindOf = (fineTune: TrainerConfig['fineTune'] | undefined): string => (fineTune === 'full' ? 'full fine-tuning (every weight)' : 'LoRA');
+
 /**
- * A trainer continuing from a checkpoint: the same config (overrides for e.g. totalSteps), adapter,
- * optimiser, value head, step and history. The task must be the one the run was started with.
+ * A trainer continuing from a checkpoint: the same config (overrides for e.g. totalSteps), adapter or
+ * trained weights, optimiser, value head, step and history. The task must be the one the run was
+ * started with, and the engine the model it was trained on (for full fine-tuning: freshly loaded from
+ * the same base folder). `fineTune`, when given, must be the checkpoint's.
  */
-export function resumeTrainer<E extends TaskExample>(engine: Engine, ck: Checkpoint, task: TrainingTask<E>, overrides: Partial<Pick<TrainerConfig, 'totalSteps'>> = {}): Trainer<E> {
+export async function resumeTrainer<E extends TaskExample>(engine: Engine, ck: Checkpoint, task: TrainingTask<E>, overrides: Partial<Pick<TrainerConfig, 'totalSteps' | 'fineTune'>> = {}): Promise<Trainer<E>> {
   if (ck.task !== task.name) throw new Error(`checkpoint was trained on task "${ck.task}", not "${task.name}"`);
-  const trainer = new Trainer(engine, { ...ck.config, ...overrides }, task, ck.adapter);
-  trainer.restoreState({ step: ck.step, optimizer: ck.optimizer, valueHead: ck.valueHead, history: ck.history });
+  const saved = ck.config.fineTune ?? 'lora';
+  if (overrides.fineTune !== undefined && overrides.fineTune !== saved) throw new Error(`the checkpoint is of a ${kindOf(saved)} run; it cannot be resumed as ${kindOf(overrides.fineTune)}: resume it as it was trained, or start a new run`);
+  const config = { ...ck.config, fineTune: saved, ...overrides };
+  let trainer: Trainer<E>;
+  try {
+    trainer = new Trainer(engine, config, task, ck.adapter ?? undefined);
+  } catch (error) {
+    if (ck.adapter) throw new Error(`the checkpoint's adapter does not fit this model (${(error as Error).message}): resume it on the model it was trained from`);
+    throw error;
+  }
+  try {
+    if (ck.full) await trainer.restoreWeights(ck.full);
+    trainer.restoreState({ step: ck.step, optimizer: ck.optimizer, valueHead: ck.valueHead, history: ck.history });
+  } catch (error) {
+    trainer.dispose();
+    throw error;
+  }
   return trainer;
 }
 

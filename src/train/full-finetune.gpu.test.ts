@@ -4,6 +4,8 @@
 // architectures (qwen2: qkv bias, tied embeddings, so the lm_head's gradient lands in the embedding;
 // llama: untied lm_head). The host weights are f32: each step is the exact difference between the
 // perturbed f32 value and the original, so the quotient stays exact to float64 rounding.
+// Then GRPO over all weights with its HF export, and checkpoints: a run resumed on a freshly loaded
+// engine ends bit for bit where the uninterrupted run does, and mismatched resumes are refused.
 import { describe, expect, it } from 'vitest';
 import { report } from '../gpu/kernels/backward/gradcheck';
 import { useGpuRuntime } from '../gpu/test-runtime';
@@ -16,13 +18,14 @@ import { MemorySource } from '../model/source';
 import { makeTinyModel } from '../model/tiny';
 import type { WeightTensor } from '../model/weights';
 import { SequencePass, zeroFullGrads, type FullGrads } from './backprop';
+import { checkpointOf, decodeCheckpoint, encodeCheckpoint, MemoryCheckpointStorage, resumeTrainer, saveCheckpoint } from './checkpoint';
 import { FULL_FINETUNE_LR, resolveConfig } from './config';
 import { syntheticTask } from './tasks/synthetic';
-import { Trainer } from './trainer';
+import { Trainer, type StepMetrics, type TrainerOptions } from './trainer';
 
 const BOUND = 1e-3; // f32 GPU vs float64 FD over f32-representable steps (observed well below)
 
-describe('full fine-tuning: base-weight gradients vs float64 finite differences', () => {
+describe('full fine-tuning: base-weight gradients vs float64 finite differences, training, checkpoints', () => {
   const gpu = useGpuRuntime();
 
   for (const arch of ['qwen2', 'llama'] as Architecture[]) {
@@ -108,4 +111,58 @@ describe('full fine-tuning: base-weight gradients vs float64 finite differences'
     reloaded.dispose();
     engine.dispose();
   }, 180_000);
+
+  it('checkpoints and resumes bit for bit: 4 steps straight = 2 + resume on a fresh engine + 2; refuses a mismatched resume', async () => {
+    const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
+    const load = async (f = files) => Engine.create(await loadModel(new MemorySource(f, 'tiny')), gpu());
+    const options: TrainerOptions = { fineTune: 'full', algorithm: 'grpo', totalSteps: 4, promptsPerStep: 2, groupSize: 4, optimizer: { lr: 1e-3 }, grpo: { beta: 0.04 } };
+    const storage = new MemoryCheckpointStorage();
+    const engine = await load();
+    const straight = new Trainer(engine, options, syntheticTask());
+    const all: StepMetrics[] = [];
+    await straight.run({
+      onProgress: async (m) => {
+        all.push(m);
+        if (m.step === 2) await saveCheckpoint(storage, straight, 'half.ckpt');
+      },
+    });
+    const want = (await straight.fullWeights()).tensors;
+    straight.dispose();
+    engine.dispose();
+
+    const ck = decodeCheckpoint(await storage.load('half.ckpt'), 'half.ckpt');
+    expect(ck.adapter).toBeNull();
+    expect(ck.full!.tensors.length).toBe(want.length);
+    const engine2 = await load();
+    const resumed = await resumeTrainer(engine2, ck, syntheticTask());
+    expect(resumed.stepsDone).toBe(2);
+    const rest = await resumed.run();
+    rest.forEach((m, i) => {
+      for (const key of ['rewardMean', 'loss', 'kl', 'gradNorm', 'clipFraction', 'lr'] as const) expect(m[key], `step ${m.step} ${key}`).toBe(all[2 + i]![key]);
+    });
+    const got = (await resumed.fullWeights()).tensors;
+    let differing = 0;
+    got.forEach((t, k) => t.forEach((v, j) => (differing += Object.is(v, want[k]![j]) ? 0 : 1)));
+    expect(differing, 'weights differing from the uninterrupted run').toBe(0);
+    // The trained model's checkpoint is the starting weights' fingerprint, not theirs.
+    expect((await resumed.fullWeights()).baseFingerprint).toBe(ck.full!.baseFingerprint);
+    resumed.dispose();
+
+    // Refusals: a full checkpoint as LoRA, a LoRA one as full, another base of the same shape, another shape.
+    await expect(resumeTrainer(engine2, ck, syntheticTask(), { fineTune: 'lora' })).rejects.toThrow(/full fine-tuning \(every weight\) run; it cannot be resumed as LoRA/);
+    const lora = new Trainer(engine2, { algorithm: 'grpo', totalSteps: 1, lora: { rank: 2, alpha: 4 }, adapterName: 'lora' }, syntheticTask());
+    const loraCk = decodeCheckpoint(encodeCheckpoint(await checkpointOf(lora)));
+    lora.dispose();
+    await expect(resumeTrainer(engine2, loraCk, syntheticTask(), { fineTune: 'full' })).rejects.toThrow(/LoRA run; it cannot be resumed as full fine-tuning/);
+    engine2.dispose();
+    const other = await load(makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 2 }));
+    await expect(resumeTrainer(other, ck, syntheticTask())).rejects.toThrow(/started from other weights than this model has/);
+    other.dispose();
+    const llama = await load(makeTinyModel({ format: 'hf', arch: 'llama', seed: 1 }));
+    await expect(resumeTrainer(llama, ck, syntheticTask())).rejects.toThrow(/model of another shape/);
+    llama.dispose();
+    const f16 = await load(makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1, quant: 'q0f16' }));
+    expect(() => new Trainer(f16, options, syntheticTask())).toThrow(/needs the weights in float32/);
+    f16.dispose();
+  }, 300_000);
 });

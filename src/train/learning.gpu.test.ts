@@ -109,7 +109,7 @@ describe('trainer on the synthetic task (tiny model)', () => {
     // "Restart": a new engine, the trainer rebuilt from the stored bytes only.
     const engine2 = await Engine.create(model, gpu());
     const name = (await latestCheckpoint(storage))!;
-    const resumed = resumeTrainer(engine2, decodeCheckpoint(await storage.load(name), name), syntheticTask());
+    const resumed = await resumeTrainer(engine2, decodeCheckpoint(await storage.load(name), name), syntheticTask());
     expect(resumed.stepsDone).toBe(2);
     const rest = await resumed.run();
     expect(rest.map((m) => m.step)).toEqual([3, 4]);

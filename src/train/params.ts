@@ -5,6 +5,7 @@ import { copyRows, type GpuRuntime, type GpuTensor } from '../gpu';
 import type { GpuModelWeights } from '../model/gpu-weights';
 import type { LoraAdapter } from '../model/lora';
 import { fullParams, loraParams, releaseLoraGrads, zeroFullGrads, zeroLoraGrads, type FullGrads, type GpuModel, type LoraGrads, type SequencePass } from './backprop';
+import { fingerprintWeights, type FullWeights } from './full-weights';
 import { LoraOptimizer, type OptimizerConfig, type OptimizerStep } from './optimizer';
 
 /** Gradient buffers of one optimiser update (opaque to the steps). */
@@ -72,12 +73,17 @@ interface FullGradients extends Gradients {
   readonly full: FullGrads;
 }
 
+/** Copies every element of `src` into `dst` (same shape) on the GPU. */
+function copyTensor(rt: GpuRuntime, src: GpuTensor, dst: GpuTensor): void {
+  const n = src.shape.reduce((a, b) => a * b, 1);
+  copyRows(rt, src, dst, { rows: 1, width: n, srcStride: n, dstStride: n });
+}
+
 /** A copy of each weight tensor (the same shapes, on the GPU). */
 function copyWeights(rt: GpuRuntime, w: GpuModelWeights): GpuModelWeights {
   const copy = (t: GpuTensor): GpuTensor => {
     const out = rt.empty(t.shape);
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    copyRows(rt, t, out, { rows: 1, width: n, srcStride: n, dstStride: n });
+    copyTensor(rt, t, out);
     return out;
   };
   const embedTokens = copy(w.embedTokens as GpuTensor);
@@ -98,6 +104,13 @@ function copyWeights(rt: GpuRuntime, w: GpuModelWeights): GpuModelWeights {
   };
 }
 
+/** Why these weights cannot be fully fine-tuned (null: they can): only plain f32 tensors take updates. */
+export function fullFineTuneProblem(w: GpuModelWeights): string | null {
+  const all = [w.embedTokens, w.norm, w.lmHead, ...w.layers.flatMap((l) => [l.inputLayernorm, l.qkv, l.oProj, l.postAttentionLayernorm, l.gateUp, l.downProj, ...(l.qkvBias ? [l.qkvBias] : [])])];
+  if (all.every((t) => 'dtype' in t && t.dtype === 'f32')) return null;
+  return 'Full fine-tuning needs the weights in float32 (a Hugging Face folder saved as float32, e.g. save_pretrained with torch_dtype=torch.float32); this model is stored as f16 or q4: train a LoRA adapter instead, or load a float32 copy of the model.';
+}
+
 /**
  * Full fine-tuning: every base weight is trained in place on the engine (so sampling sees the policy
  * with no adapter), with AdamW moments for each; the reference policy is a frozen copy of the weights
@@ -115,10 +128,8 @@ export class FullParams implements TrainedParams {
     optimizerConfig: OptimizerConfig,
   ) {
     const w = policy.weights;
-    const all = [w.embedTokens, w.norm, w.lmHead, ...w.layers.flatMap((l) => [l.inputLayernorm, l.qkv, l.oProj, l.postAttentionLayernorm, l.gateUp, l.downProj, ...(l.qkvBias ? [l.qkvBias] : [])])];
-    if (all.some((t) => !('dtype' in t) || t.dtype !== 'f32')) {
-      throw new Error('full fine-tuning needs the weights in float32 (a Hugging Face folder saved as float32); this model is stored as f16 or q4: train a LoRA adapter instead.');
-    }
+    const problem = fullFineTuneProblem(w);
+    if (problem) throw new Error(problem);
     this.tied = w.lmHead === w.embedTokens;
     this.optimizer = new LoraOptimizer(policy.runtime, fullParams(w, this.tied), optimizerConfig);
     this.reference = { model: { runtime: policy.runtime, config: policy.config, weights: copyWeights(policy.runtime, w) }, adapter: null };
@@ -145,6 +156,54 @@ export class FullParams implements TrainedParams {
   async discard(grads: Gradients, lr: number): Promise<OptimizerStep> {
     this.policy.runtime.release(...grads.tensors);
     return { gradNorm: 0, skipped: false, lr };
+  }
+
+  /** The trained weights as they are now, in fullParams order. */
+  async download(): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const t of fullParams(this.policy.weights, this.tied)) out.push((await this.policy.runtime.download(t)).slice());
+    return out;
+  }
+
+  private fingerprint: Promise<string> | null = null;
+
+  /** Fingerprint of the starting weights (the frozen reference), computed once. */
+  baseFingerprint(): Promise<string> {
+    this.fingerprint ??= (async () => {
+      const rt = this.policy.runtime;
+      const out: Float32Array[] = [];
+      for (const t of fullParams(this.reference.model.weights, this.tied)) out.push((await rt.download(t)).slice());
+      return fingerprintWeights(out);
+    })();
+    return this.fingerprint;
+  }
+
+  /**
+   * Puts a checkpoint's trained weights into the engine. The reference policy is not stored in
+   * checkpoints: it is the run's starting weights, which the engine loaded from the base folder again
+   * (storing it would add a fourth copy of the model to every checkpoint), so the base must be the
+   * same, weight for weight: its fingerprint is checked, and shapes first for a clearer message.
+   */
+  async restore(saved: FullWeights): Promise<void> {
+    const params = fullParams(this.policy.weights, this.tied);
+    const shape = (s: readonly number[]): string => `[${s.join(', ')}]`;
+    if (saved.tensors.length !== params.length) throw new Error(`the checkpoint holds ${saved.tensors.length} weight tensors, this model has ${params.length}: it was trained on a model of another shape; resume it on the model it was trained from`);
+    params.forEach((p, k) => {
+      if (shape(p.shape) !== shape(saved.shapes[k]!)) throw new Error(`the checkpoint's weight ${k} is ${shape(saved.shapes[k]!)}, this model's ${shape(p.shape)}: it was trained on a model of another shape; resume it on the model it was trained from`);
+    });
+    if ((await this.baseFingerprint()) !== saved.baseFingerprint) {
+      throw new Error('the checkpoint started from other weights than this model has (its KL reference is the starting model): resume it on the very model folder the run started from, freshly loaded');
+    }
+    params.forEach((p, k) => this.policy.runtime.write(p, saved.tensors[k]!));
+    this.policy.clearPrefixCache?.();
+  }
+
+  /** Puts the starting weights back into the engine (a new run on it then starts from the base). */
+  resetToBase(): void {
+    const rt = this.policy.runtime;
+    const ref = fullParams(this.reference.model.weights, this.tied);
+    fullParams(this.policy.weights, this.tied).forEach((p, k) => copyTensor(rt, ref[k]!, p));
+    this.policy.clearPrefixCache?.();
   }
 
   /** Frees the reference copy and the optimiser state (the trained weights stay in the engine). */

@@ -197,12 +197,12 @@ describe('training recipe (tiny models)', () => {
     expect(trainer.best?.step).toBe(2);
     const best = decodeCheckpoint(await storage.load(BEST_CHECKPOINT), BEST_CHECKPOINT);
     expect(best.step).toBe(2);
-    expect(flatAdapter(best.adapter)).toEqual(adapters[1]);
+    expect(flatAdapter(best.adapter!)).toEqual(adapters[1]);
     expect(flatAdapter(trainer.best!.adapter!)).toEqual(adapters[1]);
     await saveCheckpoint(storage, trainer);
     trainer.dispose();
     engine.removeAdapter('val');
-    const resumed = resumeTrainer(engine, decodeCheckpoint(await storage.load('step-0000003.ckpt')), syntheticTask(), { totalSteps: 4 });
+    const resumed = await resumeTrainer(engine, decodeCheckpoint(await storage.load('step-0000003.ckpt')), syntheticTask(), { totalSteps: 4 });
     expect(resumed.best).toEqual({ step: 2, score: 0.9 });
     resumed.dispose();
     engine.dispose();

@@ -17,16 +17,16 @@
 // Reproducibility: step s draws its prompts and samples from createRng(mix(seed, s)) only, so a run
 // resumed from a checkpoint at step s continues with exactly the same samples.
 
-import type { GpuTensor } from '../gpu';
 import type { Engine } from '../model/engine';
 import type { ModelSource } from '../model/source';
-import type { ModelWeights, WeightTensor } from '../model/weights';
+import type { ModelWeights } from '../model/weights';
 import { downloadLora, loraDims, LORA_TARGETS, type HostLoraAdapter, type LoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import { createRng, type Rng } from '../model/rng';
-import { loraParams } from './backprop';
+import { fullParams, loraParams } from './backprop';
 import { resolveConfig, type TrainerConfig, type TrainerOptions } from './config';
 import { writeHfModel } from './export-hf';
+import { hostModelWeights, type FullWeights } from './full-weights';
 import { FullParams, LoraParams, type TrainedParams } from './params';
 import { grpoStep } from './grpo-step';
 import { mean, type StepMetrics } from './metrics';
@@ -205,27 +205,32 @@ export class Trainer<E extends TaskExample = TaskExample> {
     return downloadLora(this.engine.runtime, this.adapter);
   }
 
+  /** Full fine-tuning's parameters (throws for a LoRA run). */
+  private full(): FullParams {
+    if (!(this.params instanceof FullParams)) throw new Error('this run trains a LoRA adapter, not the model\'s own weights');
+    return this.params;
+  }
+
   /** The model's weights as they are now (f32 host tensors in the loader's fused layout). */
   async downloadWeights(): Promise<ModelWeights> {
-    const rt = this.engine.runtime;
-    const w = this.engine.weights;
-    const host = async (t: unknown): Promise<WeightTensor> => {
-      const g = t as GpuTensor;
-      return { shape: [...g.shape], data: { kind: 'f32', data: (await rt.download(g)).slice() } };
-    };
-    const layers: ModelWeights['layers'] = [];
-    for (const l of w.layers) {
-      layers.push({
-        inputLayernorm: await host(l.inputLayernorm),
-        qkv: await host(l.qkv),
-        qkvBias: l.qkvBias ? await host(l.qkvBias) : null,
-        oProj: await host(l.oProj),
-        postAttentionLayernorm: await host(l.postAttentionLayernorm),
-        gateUp: await host(l.gateUp),
-        downProj: await host(l.downProj),
-      });
-    }
-    return { embedTokens: await host(w.embedTokens), layers, norm: await host(w.norm), lmHead: w.lmHead === w.embedTokens ? null : await host(w.lmHead) };
+    return hostModelWeights(this.engine.weights, await this.full().download());
+  }
+
+  /** A full run's trained weights and the fingerprint of its starting weights (what a checkpoint keeps). */
+  async fullWeights(): Promise<FullWeights> {
+    const full = this.full();
+    const tensors = await full.download();
+    return { tensors, shapes: fullParams(this.engine.weights, this.engine.weights.lmHead === this.engine.weights.embedTokens).map((t) => [...t.shape]), baseFingerprint: await full.baseFingerprint() };
+  }
+
+  /** Puts a full run's checkpointed weights into the engine (checks that the engine holds the same base). */
+  restoreWeights(saved: FullWeights): Promise<void> {
+    return this.full().restore(saved);
+  }
+
+  /** A full run: puts the starting weights back into the engine (a LoRA run: nothing to do). */
+  resetWeights(): void {
+    if (this.params instanceof FullParams) this.params.resetToBase();
   }
 
   /**

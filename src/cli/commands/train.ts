@@ -1,5 +1,5 @@
-// `memory-r1 train`: trains a LoRA adapter on the GPU (GRPO, PPO or SFT), checkpoints under
-// OUT/checkpoints/ and writes the PEFT adapter into OUT.
+// `memory-r1 train`: trains a LoRA adapter (or, with --full, every weight) on the GPU (GRPO, PPO or
+// SFT), checkpoints under OUT/checkpoints/ and writes the PEFT adapter (or the Hugging Face model) into OUT.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requestNodeGpuContext } from '../../gpu/node-device';
@@ -7,6 +7,8 @@ import { Engine } from '../../model/engine';
 import { DirectorySource } from '../../model/source.node.js';
 import { DirectoryCheckpointStorage } from '../../train/checkpoint-storage.node.js';
 import { BEST_CHECKPOINT, decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint } from '../../train/checkpoint';
+import { FULL_FINETUNE_LR } from '../../train/config';
+import { fullFineTuneProblem } from '../../train/params';
 import { syntheticTask } from '../../train/tasks/synthetic';
 import type { TaskExample, TrainingTask } from '../../train/task';
 import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../../train/trainer';
@@ -69,13 +71,19 @@ const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isF
 
 export const train: Command = {
   name: 'train',
-  summary: 'train a LoRA adapter (GRPO, PPO or SFT) on the GPU and export it as PEFT',
+  summary: 'train a LoRA adapter or all weights (GRPO, PPO or SFT) on the GPU; export PEFT or a Hugging Face model',
   usage: `usage: memory-r1 train --model DIR --task synthetic|locomo-manager|locomo-answer --algo grpo|ppo|sft --steps N --out DIR [options]
 
 Trains a LoRA adapter on the model (a Hugging Face or MLC folder) and writes it to OUT as a PEFT adapter
-(adapter_config.json + adapter_model.safetensors). A checkpoint is saved under OUT/checkpoints/ every
---checkpoint-every steps and at the end; --resume continues from the latest one there (same config,
-samples and metrics as an uninterrupted run).
+(adapter_config.json + adapter_model.safetensors); with --full, trains every weight and writes OUT as a
+Hugging Face model folder (config.json, model.safetensors, tokenizer files). A checkpoint is saved under
+OUT/checkpoints/ every --checkpoint-every steps and at the end; --resume continues from the latest one
+there (same config, samples and metrics as an uninterrupted run).
+  --full               fine-tune all weights, as the paper does (its actor lr 1e-6, the default here
+                       with --full); LoRA is our default, for laptops. Needs a float32 Hugging Face
+                       folder; memory about five times the weights (weights, frozen reference copy,
+                       gradients, two AdamW moments), each checkpoint three times. --resume of a full
+                       run needs the same base folder (its starting weights are the KL reference)
   --task synthetic     the memory-operation choice task (4 answers A/N/U/D, exact reward)
   --task locomo-manager | locomo-answer
                        Memory-R1's tasks on LoCoMo's training conversation (conv-26, 152 questions):
@@ -107,8 +115,8 @@ samples and metrics as an uninterrupted run).
                        prompts, up to --max-sampling-rounds batches per micro-batch (default ${DEFAULT_TRAINER.maxSamplingRounds})
   --loss-type T        grpo (default), dapo or dr_grpo (how token losses are averaged)
   --temperature T      sampling temperature; log-probs are taken at the same T (default ${DEFAULT_TRAINER.temperature})
-  --lr X               peak actor learning rate (default ${DEFAULT_TRAINER.optimizer.lr}, ours for LoRA; the paper's
-                       1e-6 is for full fine-tuning; the tiny synthetic runs use ~5e-3)
+  --lr X               peak actor learning rate (default ${DEFAULT_TRAINER.optimizer.lr}, ours for LoRA; with --full
+                       ${FULL_FINETUNE_LR}, the paper's; the tiny synthetic runs use ~5e-3)
   --critic-lr X        PPO value head learning rate (default ${DEFAULT_TRAINER.valueLr}, the paper's critic lr)
   --beta B             KL weight to the base model, in GRPO's loss and PPO's reward (default
                        ${DEFAULT_TRAINER.grpo.beta}, ours; 0 skips the reference pass)
@@ -144,6 +152,7 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       steps: { type: 'string' },
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
       'group-size': { type: 'string' },
       prompts: { type: 'string' },
       lr: { type: 'string' },
@@ -176,8 +185,10 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const lossType = (values['loss-type'] ?? d.grpo.lossType) as TrainerConfig['grpo']['lossType'];
     if (!LOSS_TYPES.includes(lossType)) throw new UsageError(`--loss-type must be one of ${LOSS_TYPES.join(', ')}, got "${values['loss-type']}"`);
     const epsilon = numberOption(values.epsilon, '--epsilon', d.grpo.epsilonLow, { min: 0 });
+    const fineTune = values.full ? 'full' : 'lora';
     const options: TrainerOptions = {
       algorithm,
+      fineTune,
       totalSteps: steps,
       groupSize: numberOption(values['group-size'], '--group-size', d.groupSize, { integer: true, min: 1 }),
       promptsPerStep: numberOption(values.prompts, '--prompts', d.promptsPerStep, { integer: true, min: 1 }),
@@ -192,7 +203,8 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       grpo: { beta: numberOption(values.beta, '--beta', d.grpo.beta, { min: 0 }), epsilonLow: epsilon, epsilonHigh: epsilon, lossType },
       ppo: { epsilon },
       lora: { rank: numberOption(values.rank, '--rank', d.lora.rank, { integer: true, min: 1 }), alpha: numberOption(values.alpha, '--alpha', d.lora.alpha, { min: 0 }) },
-      optimizer: { lr: numberOption(values.lr, '--lr', d.optimizer.lr, { min: 0 }) },
+      // Without --lr the config picks the actor lr of the kind of run (LoRA's, or full fine-tuning's).
+      ...(values.lr !== undefined ? { optimizer: { lr: numberOption(values.lr, '--lr', d.optimizer.lr, { min: 0 }) } } : {}),
       maxCompletionTokens: values['max-completion-tokens'] === undefined ? null : numberOption(values['max-completion-tokens'], '--max-completion-tokens', 0, { integer: true, min: 1 }),
     };
     const every = numberOption(values['checkpoint-every'], '--checkpoint-every', 10, { integer: true, min: 1 });
@@ -203,8 +215,17 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
     const gpu = await requestNodeGpuContext();
     try {
       const engine = await Engine.load(new DirectorySource(modelDir), gpu);
+      const problem = values.full ? fullFineTuneProblem(engine.weights) : null;
+      if (problem) throw new UsageError(`--full: ${modelDir}: ${problem}`);
+      // The trained model is written as a Hugging Face folder, from the base folder's config and tokenizer.
+      if (values.full && engine.format === 'mlc') throw new UsageError(`--full: ${modelDir} is an MLC build; full fine-tuning exports a Hugging Face folder and needs one as the base (config.json, float32 model.safetensors)`);
+      const ck = latest ? decodeCheckpoint(await storage.load(latest), latest) : null;
+      const saved = ck?.config.fineTune ?? 'lora';
+      if (ck && saved !== fineTune) {
+        throw new UsageError(`--resume: ${storage.dir} holds a ${saved === 'full' ? 'full fine-tuning' : 'LoRA'} run; ${saved === 'full' ? 'add' : 'drop'} --full to resume it, or start a new run in another --out`);
+      }
       const task = await makeTask(taskName, engine, modelDir, locomo, gpu);
-      const trainer = latest ? resumeTrainer(engine, decodeCheckpoint(await storage.load(latest), latest), task, { totalSteps: steps }) : new Trainer(engine, options, task);
+      const trainer = ck ? await resumeTrainer(engine, ck, task, { totalSteps: steps, fineTune }) : new Trainer(engine, options, task);
       if (latest) process.stderr.write(`resuming from ${latest} (step ${trainer.stepsDone})\n`);
       const progress = progressReporter(`train ${algorithm}`);
       const show = (m: StepMetrics): string =>
@@ -222,10 +243,11 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       });
       await saveCheckpoint(storage, trainer);
       await mkdir(outDir, { recursive: true });
-      for (const [name, bytes] of await trainer.exportPeft(modelDir)) await writeFile(join(outDir, name), bytes);
+      const files = fineTune === 'full' ? await trainer.exportHf(new DirectorySource(modelDir)) : await trainer.exportPeft(modelDir);
+      for (const [name, bytes] of files) await writeFile(join(outDir, name), bytes);
       trainer.dispose();
       engine.dispose();
-      if (!values.json) process.stderr.write(`adapter written to ${outDir}\n`);
+      if (!values.json) process.stderr.write(`${fineTune === 'full' ? 'model' : 'adapter'} written to ${outDir} (${[...files.keys()].join(', ')})\n`);
       return 0;
     } finally {
       gpu.device.destroy();
