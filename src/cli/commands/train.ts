@@ -218,7 +218,7 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
       const problem = values.full ? fullFineTuneProblem(engine.weights) : null;
       if (problem) throw new UsageError(`--full: ${modelDir}: ${problem}`);
       // The trained model is written as a Hugging Face folder, from the base folder's config and tokenizer.
-      if (values.full && engine.format === 'mlc') throw new UsageError(`--full: ${modelDir} is an MLC build; full fine-tuning exports a Hugging Face folder and needs one as the base (config.json, float32 model.safetensors)`);
+      if (values.full && engine.format === 'mlc') throw new UsageError(`--full: ${modelDir} is an MLC build; full fine-tuning exports a Hugging Face folder and needs one as the base: give the model’s float32 Hugging Face folder (config.json, model.safetensors), or drop --full to train a LoRA adapter`);
       const ck = latest ? decodeCheckpoint(await storage.load(latest), latest) : null;
       const saved = ck?.config.fineTune ?? 'lora';
       if (ck && saved !== fineTune) {
