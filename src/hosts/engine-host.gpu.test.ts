@@ -1,7 +1,10 @@
 // A lost GPU device in the engine worker's host, on the real engine (Dawn): training stops with its last
 // checkpoint kept, requests say a model must be loaded, and a reload (on a new device) resumes the run.
+// Full fine-tuning through the host: offered for a float32 model only, its result exported as a Hugging
+// Face model (live and from its checkpoint alike), and a new run starting from the base weights again.
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemorySource } from '../model/source';
+import { parseSafetensors, safetensorsData } from '../model/safetensors';
 import { makeTinyModel } from '../model/tiny';
 import { createEngineHost, urlEngineOpener } from './engine-host';
 import type { TrainingEvent, TrainingStatus } from './trainer-host';
@@ -40,7 +43,7 @@ async function until(check: () => Promise<TrainingStatus>, done: (s: TrainingSta
   }
 }
 
-describe('engine host on a lost GPU device', () => {
+describe('engine host: a lost GPU device, full fine-tuning', () => {
   it('stops training with its checkpoint, refuses requests until a reload, then resumes the run', async () => {
     const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
     const host = createEngineHost(urlEngineOpener(() => gpu, () => new MemorySource(files)));
@@ -63,6 +66,39 @@ describe('engine host on a lost GPU device', () => {
     const end = await until(() => host.trainingStatus(), (s) => s.state !== 'running');
     expect([end.state, end.step]).toEqual(['finished', 4]);
     await expect(host.chat({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, temperature: 0 })).resolves.toMatchObject({ text: expect.any(String) });
+    await host.unload();
+  });
+
+  it('full fine-tuning: refused with a reason on a float16 model; exports the Hugging Face model; a new run starts from the base again', async () => {
+    const f16 = createEngineHost(urlEngineOpener(() => gpu, () => new MemorySource(makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1, quant: 'q0f16' }))));
+    await f16.load('tiny-f16/');
+    const options = { fineTune: 'full' as const, algorithm: 'grpo' as const, totalSteps: 2, promptsPerStep: 4, groupSize: 4, optimizer: { lr: 1e-2 }, maxCompletionTokens: 4 };
+    expect((await f16.trainingStatus()).fullFineTuneProblem).toMatch(/needs the weights in float32/);
+    await expect(f16.startTraining({ task: 'synthetic', checkpointEvery: 1, options })).rejects.toThrow(/needs the weights in float32/);
+    await f16.unload();
+
+    const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
+    const source = () => new MemorySource(files);
+    const host = createEngineHost(urlEngineOpener(() => gpu, source), { modelSource: source });
+    await host.load('tiny-full/');
+    expect((await host.trainingStatus()).fullFineTuneProblem).toBeNull();
+    const exported: Array<Map<string, Uint8Array>> = [];
+    for (let run = 0; run < 2; run++) {
+      await host.startTraining({ task: 'synthetic', checkpointEvery: 1, options });
+      const end = await until(() => host.trainingStatus(), (s) => s.state !== 'running');
+      expect([end.state, end.step, end.message]).toEqual(['finished', 2, 'Finished 2 steps. Export the model below.']);
+      expect(end.history.some((m) => m.gradNorm > 0)).toBe(true);
+      const live = new Map((await host.exportAdapter()).map((f) => [f.name, f.bytes]));
+      expect([...live.keys()]).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json']));
+      const fromCheckpoint = new Map((await host.exportAdapter(end.checkpoints.at(-1)!.name)).map((f) => [f.name, f.bytes]));
+      expect(Buffer.compare(fromCheckpoint.get('model.safetensors')!, live.get('model.safetensors')!), 'checkpoint and live export agree').toBe(0);
+      exported.push(live);
+    }
+    // The runs moved the weights; the second started from the base weights, not from the first run's: it trained the same model.
+    const tensor = (f: Map<string, Uint8Array>, name: string) => safetensorsData(parseSafetensors(f.get('model.safetensors')!, name).tensors.get(name)!);
+    const name = 'model.layers.0.mlp.down_proj.weight';
+    expect(tensor(exported[0]!, name)).not.toEqual(tensor(files, name));
+    expect(Buffer.compare(exported[0]!.get('model.safetensors')!, exported[1]!.get('model.safetensors')!)).toBe(0);
     await host.unload();
   });
 });

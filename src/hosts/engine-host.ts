@@ -109,6 +109,8 @@ export interface EngineHostOptions {
   checkpointStorage?: (modelUrl: string) => Promise<TrainingStorage>;
   /** Where LoCoMo training tuples go (the worker: IndexedDB); default in memory. */
   tupleStore?: () => Promise<TupleStore>;
+  /** The loaded model's folder, read again by a merge or a full model's export; default over HTTP. */
+  modelSource?: (modelUrl: string) => ModelSource;
 }
 
 /** Tuples kept in memory only (Node tests, or a host given no store). */
@@ -179,7 +181,7 @@ export function createEngineHost(open: EngineOpener, options: EngineHostOptions 
       if (!modelUrl) throw new Error('No model is loaded in the engine worker; call load() first.');
       return modelUrl;
     },
-    modelSource: () => new UrlSource(modelUrl ?? ''),
+    modelSource: () => (options.modelSource ?? ((url) => new UrlSource(url)))(modelUrl ?? ''),
     serial,
     storage: (url) => {
       let s = storages.get(url);

@@ -42,6 +42,9 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
   const active = state === 'running' || state === 'pausing' || state === 'stopping';
   const latest = run.history.at(-1);
   const hasAdapter = (run.status?.checkpoints.length ?? 0) > 0 || run.history.length > 0;
+  const fullProblem = run.status?.fullFineTuneProblem ?? null;
+  /** The run the worker holds trained every weight (its result is a model, not an adapter). */
+  const fullRun = run.status?.config?.fineTune === 'full';
 
   // The form shows the settings of the run the worker holds (after a reload: its checkpoint's), once per run.
   const shownRun = useRef<string | null>(null);
@@ -58,6 +61,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
     const parsed = toRequest(settings);
     if ('problem' in parsed) return setProblem(parsed.problem);
     const { request, limits } = parsed;
+    if (settings.fineTune === 'full' && fullProblem) return setProblem(fullProblem);
     if (request.task !== 'synthetic') {
       if (!locomo) return setProblem('Load LoCoMo (locomo10.json) under “LoCoMo data” first.');
       const conversations = locomo.conversations.filter((c) => c.split === 'train');
@@ -99,7 +103,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
       {training && <ModelNotice state={model} noGpu={noGpu} />}
       <section className="panel" aria-labelledby="train-setup-title">
         <h2 id="train-setup-title">Run</h2>
-        <TrainSetup settings={settings} onChange={setSettings} disabled={active || run.busy || !training} />
+        <TrainSetup settings={settings} onChange={setSettings} disabled={active || run.busy || !training} fullProblem={fullProblem} />
         {settings.task !== 'synthetic' && (
           <SourcePicker
             idPrefix="train-"
@@ -148,16 +152,17 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
       <div className="two-columns">
         <section className="panel" aria-labelledby="train-checkpoints-title">
           <h2 id="train-checkpoints-title">Checkpoints</h2>
-          <CheckpointList checkpoints={run.status?.checkpoints ?? []} totalSteps={run.status?.totalSteps ?? 0} busy={run.busy || !ready} onExport={(name) => void exportPeft(name)} />
+          <CheckpointList checkpoints={run.status?.checkpoints ?? []} totalSteps={run.status?.totalSteps ?? 0} busy={run.busy || !ready} full={fullRun} onExport={(name) => void exportPeft(name)} />
         </section>
         <section className="panel" aria-labelledby="train-export-title">
-          <h2 id="train-export-title">Use the adapter</h2>
+          <h2 id="train-export-title">{fullRun ? 'Use the model' : 'Use the adapter'}</h2>
           <ExportPanel
             links={links}
             linksLabel={linksLabel}
             canExport={ready && hasAdapter}
             busy={run.busy}
             modelFormat={run.status?.modelFormat ?? null}
+            full={fullRun}
             defaultName={`${folder}-memory-r1-step-${latest?.step ?? run.status?.step ?? 0}`.replace(/[^A-Za-z0-9._-]/g, '-')}
             onExport={() => void exportPeft()}
             onMerge={merge}

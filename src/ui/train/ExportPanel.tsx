@@ -1,5 +1,6 @@
 // Using the trained adapter elsewhere: PEFT files to download (Hugging Face PEFT, vLLM, ...), or merged
-// into the MLC base and installed as a WebLLM custom model.
+// into the MLC base and installed as a WebLLM custom model. A run that trained every weight offers its
+// Hugging Face model folder's files instead (nothing to merge).
 import { useEffect, useState } from 'react';
 import { downloadLink, formatBytes, revoke, type DownloadLink } from '../download';
 
@@ -10,12 +11,14 @@ interface Props {
   canExport: boolean;
   busy: boolean;
   modelFormat: 'hf' | 'mlc' | null;
+  /** The run trained every weight: its result is a whole model, not an adapter. */
+  full: boolean;
   defaultName: string;
   onExport: () => void;
   onMerge: (name: string) => Promise<string>;
 }
 
-export function ExportPanel({ links, linksLabel, canExport, busy, modelFormat, defaultName, onExport, onMerge }: Props) {
+export function ExportPanel({ links, linksLabel, canExport, busy, modelFormat, full, defaultName, onExport, onMerge }: Props) {
   const [name, setName] = useState(defaultName);
   const [merging, setMerging] = useState(false);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
@@ -35,15 +38,19 @@ export function ExportPanel({ links, linksLabel, canExport, busy, modelFormat, d
 
   return (
     <>
-      <h3>PEFT adapter</h3>
-      <p className="muted small">adapter_config.json and adapter_model.safetensors, as Hugging Face PEFT saves them: load with PeftModel.from_pretrained, or serve with vLLM.</p>
+      <h3>{full ? 'Hugging Face model' : 'PEFT adapter'}</h3>
+      <p className="muted small">
+        {full
+          ? 'config.json, model.safetensors (float32) and the base model’s tokenizer files: put them in one folder and load it with transformers’ from_pretrained, serve it with vLLM, or open it here as a model folder.'
+          : 'adapter_config.json and adapter_model.safetensors, as Hugging Face PEFT saves them: load with PeftModel.from_pretrained, or serve with vLLM.'}
+      </p>
       <div className="row">
         <button type="button" disabled={!canExport || busy} onClick={onExport}>
-          Export PEFT adapter
+          {full ? 'Export model' : 'Export PEFT adapter'}
         </button>
       </div>
       {links.length > 0 && (
-        <ul className="downloads" aria-label="PEFT files">
+        <ul className="downloads" aria-label={full ? 'Model files' : 'PEFT files'}>
           {links.map((link) => (
             <li key={link.href}>
               <a href={link.href} download={link.name}>
@@ -57,6 +64,24 @@ export function ExportPanel({ links, linksLabel, canExport, busy, modelFormat, d
           ))}
         </ul>
       )}
+      {!full && <MergeSection {...{ name, setName, merging, outcome, modelFormat, disabled: !canExport || busy, merge }} />}
+    </>
+  );
+}
+
+interface MergeProps {
+  name: string;
+  setName: (name: string) => void;
+  merging: boolean;
+  outcome: { ok: boolean; text: string } | null;
+  modelFormat: 'hf' | 'mlc' | null;
+  disabled: boolean;
+  merge: () => Promise<void>;
+}
+
+function MergeSection({ name, setName, merging, outcome, modelFormat, disabled, merge }: MergeProps) {
+  return (
+    <>
       <h3>Merge into WebLLM</h3>
       <p className="muted small">
         Folds the adapter into the base weights and installs the result in WebLLM&rsquo;s cache as a custom model, so WebLLM can run it without the adapter.
@@ -65,7 +90,7 @@ export function ExportPanel({ links, linksLabel, canExport, busy, modelFormat, d
       <div className="row">
         <label htmlFor="merge-name">Name in WebLLM</label>
         <input id="merge-name" value={name} onChange={(e) => setName(e.target.value)} disabled={merging} spellCheck={false} />
-        <button type="button" disabled={!canExport || busy || merging || !name.trim()} onClick={() => void merge()}>
+        <button type="button" disabled={disabled || merging || !name.trim()} onClick={() => void merge()}>
           {merging ? 'Merging…' : 'Merge into WebLLM'}
         </button>
       </div>

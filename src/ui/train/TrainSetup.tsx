@@ -1,22 +1,36 @@
-// What to train: the model (the local engine's), the agent / dataset, the algorithm and its settings,
-// each with a short help text.
+// What to train: the model (the local engine's), the agent / dataset, the algorithm, LoRA or all
+// weights, and the settings, each with a short help text.
 import type { Algorithm } from '../../train/trainer';
-import { ALGORITHMS, FIELD_SPECS, FIELDS, LOCOMO_FIELDS, LOCOMO_SPECS, TASKS, type Field, type TrainSettings } from './form';
+import { ALGORITHMS, FIELD_SPECS, FIELDS, FINE_TUNES, LOCOMO_FIELDS, LOCOMO_SPECS, TASKS, withFineTune, type Field, type TrainSettings } from './form';
 
 interface Props {
   settings: TrainSettings;
   onChange: (settings: TrainSettings) => void;
   disabled: boolean;
+  /** Why the loaded model cannot be fully fine-tuned (null: it can). */
+  fullProblem: string | null;
 }
 
 /** A select among choices, with the chosen one's help below it. */
-function ChoiceField<T extends string>({ id, label, choices, value, onChange }: { id: string; label: string; choices: { value: T; label: string; help: string }[]; value: T; onChange: (value: T) => void }) {
+function ChoiceField<T extends string>({
+  id,
+  label,
+  choices,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  choices: { value: T; label: string; help: string; disabled?: boolean }[];
+  value: T;
+  onChange: (value: T) => void;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <select id={id} aria-describedby={`${id}-help`} value={value} onChange={(e) => onChange(e.target.value as T)}>
         {choices.map((c) => (
-          <option key={c.value} value={c.value}>
+          <option key={c.value} value={c.value} disabled={c.disabled}>
             {c.label}
           </option>
         ))}
@@ -28,7 +42,7 @@ function ChoiceField<T extends string>({ id, label, choices, value, onChange }: 
   );
 }
 
-export function TrainSetup({ settings, onChange, disabled }: Props) {
+export function TrainSetup({ settings, onChange, disabled, fullProblem }: Props) {
   const set = (field: Field, value: string) => onChange({ ...settings, values: { ...settings.values, [field]: value } });
   return (
     <fieldset className="train-setup" disabled={disabled}>
@@ -55,10 +69,19 @@ export function TrainSetup({ settings, onChange, disabled }: Props) {
         </div>
       )}
       <ChoiceField id="train-algorithm" label="Algorithm" choices={ALGORITHMS} value={settings.algorithm} onChange={(algorithm) => onChange({ ...settings, algorithm })} />
+      <ChoiceField
+        id="train-fine-tune"
+        label="Fine-tune"
+        choices={FINE_TUNES.map((c) => (c.value === 'full' && fullProblem ? { ...c, label: `${c.label} (unavailable for this model)`, disabled: true } : c))}
+        value={settings.fineTune}
+        onChange={(fineTune) => onChange(withFineTune(settings, fineTune))}
+      />
+      {fullProblem && <p className="help">All weights: {fullProblem}</p>}
       <div className="field-grid">
         {FIELDS.map((field) => {
           const spec = FIELD_SPECS[field];
           if (spec.only && !spec.only.includes(settings.algorithm)) return null;
+          if (spec.lora && settings.fineTune === 'full') return null;
           const id = `train-${field}`;
           return (
             <div className="field" key={field}>

@@ -1,7 +1,8 @@
 // The Train page shows the trainer's documented defaults without importing the trainer: they must agree.
 import { describe, expect, it } from 'vitest';
+import { FULL_FINETUNE_LR } from '../../train/config';
 import { DEFAULT_TRAINER } from '../../train/trainer';
-import { DEFAULTS, initialSettings, toRequest } from './form';
+import { DEFAULTS, FULL_LR, initialSettings, toRequest, withFineTune } from './form';
 
 describe('Train page settings', () => {
   it('start from the trainer defaults', () => {
@@ -53,5 +54,16 @@ describe('Train page settings', () => {
     expect(toRequest({ ...initialSettings(), task: 'locomo-manager', algorithm: 'sft' })).toEqual({
       problem: 'The LoCoMo manager has no reference operations to imitate: choose GRPO or PPO.',
     });
+  });
+
+  it('all weights: the request says so, and a learning rate left at its default follows the kind of run', () => {
+    expect(FULL_LR).toBe(FULL_FINETUNE_LR);
+    const lora = initialSettings();
+    expect(toRequest(lora)).toMatchObject({ request: { options: { fineTune: 'lora', optimizer: { lr: 1e-4 } } } });
+    const full = withFineTune(lora, 'full');
+    expect(toRequest(full)).toMatchObject({ request: { options: { fineTune: 'full', optimizer: { lr: FULL_FINETUNE_LR } } } });
+    expect(withFineTune(full, 'lora').values.lr).toBe(String(DEFAULTS.lr));
+    full.values.lr = '0.005'; // typed by the user: kept
+    expect(withFineTune(full, 'lora').values.lr).toBe('0.005');
   });
 });

@@ -28,9 +28,12 @@ export type Field = (typeof FIELDS)[number];
 export const LOCOMO_FIELDS = ['turns', 'maxNewTokens'] as const;
 export type LocomoField = (typeof LOCOMO_FIELDS)[number];
 
+export type FineTune = 'lora' | 'full';
+
 export interface TrainSettings {
   task: TrainingTaskName;
   algorithm: Algorithm;
+  fineTune: FineTune;
   /** As typed: parsed and checked when a run starts. */
   values: Record<Field, string>;
   locomo: Record<LocomoField, string>;
@@ -58,6 +61,25 @@ export const LOCOMO_SPECS: Record<LocomoField, { label: string; help: string }> 
   turns: { label: 'Turns used', help: 'Build the training data from only the first N turns (blank: all); the base model runs over every turn once, then the data is kept.' },
   maxNewTokens: { label: 'Reply cap while building', help: 'Longest reply of the base model while building the data and scoring the manager (blank: the agents’ own).' },
 };
+
+export const FINE_TUNES: { value: FineTune; label: string; help: string }[] = [
+  { value: 'lora', label: 'LoRA adapter', help: 'Trains a small adapter beside the frozen weights: little memory, fits a laptop GPU. Ours: the paper fine-tunes all weights.' },
+  {
+    value: 'full',
+    label: 'All weights',
+    help: 'Trains every weight, as the paper does (its learning rate 1e-6). Needs a float32 model and about five times its size in GPU memory; the result is a Hugging Face model folder.',
+  },
+];
+
+/** The learning rate the page proposes for full fine-tuning: the paper's actor lr. */
+export const FULL_LR = 1e-6;
+
+/** Switches what is trained; a learning rate left at one kind's default becomes the other's. */
+export function withFineTune(settings: TrainSettings, fineTune: FineTune): TrainSettings {
+  const defaults: Record<FineTune, number> = { lora: DEFAULTS.lr!, full: FULL_LR };
+  const lr = Number(settings.values.lr) === defaults[settings.fineTune] ? String(defaults[fineTune]) : settings.values.lr;
+  return { ...settings, fineTune, values: { ...settings.values, lr } };
+}
 
 /** null: blank (the trainer decides; for the reply length, the task's own budget). */
 export const DEFAULTS: Record<Field, number | null> = {
@@ -88,6 +110,8 @@ interface FieldSpec {
   only?: Algorithm[];
   /** May be left blank (the default then applies). */
   optional?: boolean;
+  /** Only for LoRA runs (the adapter's shape). */
+  lora?: boolean;
 }
 
 export const FIELD_SPECS: Record<Field, FieldSpec> = {
@@ -111,8 +135,8 @@ export const FIELD_SPECS: Record<Field, FieldSpec> = {
   criticLr: { label: 'Critic learning rate', help: 'Learning rate of PPO’s value head (1e-5, the paper’s critic rate).', integer: false, min: 0, only: ['ppo'] },
   epsilon: { label: 'Clip ε', help: 'How far one update may move a token’s probability ratio from 1 (0.2, ours).', integer: false, min: 0, only: ['grpo', 'ppo'] },
   beta: { label: 'KL weight β', help: 'Pull towards the base model, in GRPO’s loss and PPO’s reward (0.04, ours); 0 skips the reference pass and is faster.', integer: false, min: 0, only: ['grpo', 'ppo'] },
-  rank: { label: 'LoRA rank r', help: 'Size of the adapter on every projection (16, ours; the paper fine-tunes all weights).', integer: true, min: 1 },
-  alpha: { label: 'LoRA alpha', help: 'Scales the adapter’s update by alpha / r (32, ours).', integer: false, min: 0 },
+  rank: { label: 'LoRA rank r', help: 'Size of the adapter on every projection (16, ours; the paper fine-tunes all weights).', integer: true, min: 1, lora: true },
+  alpha: { label: 'LoRA alpha', help: 'Scales the adapter’s update by alpha / r (32, ours).', integer: false, min: 0, lora: true },
   temperature: { label: 'Temperature', help: 'Sampling temperature of the rollouts (1 explores; lower exploits); log-probabilities are taken at the same temperature.', integer: false, min: 0.01, only: ['grpo', 'ppo'] },
   samplingRounds: {
     label: 'Dynamic sampling rounds',
@@ -134,7 +158,7 @@ export const ALGORITHMS: { value: Algorithm; label: string; help: string }[] = [
 
 export function initialSettings(): TrainSettings {
   const text = (v: number | null): string => (v === null ? '' : String(v));
-  return { task: 'synthetic', algorithm: 'grpo', values: Object.fromEntries(FIELDS.map((f) => [f, text(DEFAULTS[f])])) as Record<Field, string>, locomo: { turns: '', maxNewTokens: '' } };
+  return { task: 'synthetic', algorithm: 'grpo', fineTune: 'lora', values: Object.fromEntries(FIELDS.map((f) => [f, text(DEFAULTS[f])])) as Record<Field, string>, locomo: { turns: '', maxNewTokens: '' } };
 }
 
 /**
@@ -176,6 +200,7 @@ export function toRequest(settings: TrainSettings): { request: StartTrainingRequ
       checkpointEvery: v.checkpointEvery,
       options: {
         algorithm: settings.algorithm,
+        fineTune: settings.fineTune,
         totalSteps: v.steps,
         promptsPerStep: v.promptsPerStep,
         gradientAccumulation: v.gradientAccumulation,

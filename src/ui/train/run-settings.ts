@@ -24,7 +24,7 @@ export function settingsOfRun(status: TrainingStatus, current: TrainSettings): T
   const values = { ...current.values };
   for (const [field, value] of Object.entries(fromConfig) as [Field, number][]) values[field] = String(value);
   const task = TASKS.find((t) => t.value === status.task)?.value ?? current.task;
-  return { ...current, task, algorithm: config.algorithm, values };
+  return { ...current, task, algorithm: config.algorithm, fineTune: config.fineTune ?? 'lora', values };
 }
 
 /** A run saved but not under way: after a reload the worker is idle, yet its checkpoint can continue. */
