@@ -1,7 +1,8 @@
 // The Train page on the real path: the app opened with the local engine on a tiny model (written here,
 // served by the dev server), a short GRPO run on the synthetic task in the engine worker (WebGPU on
 // SwiftShader), live metrics and charts, pause / resume, a checkpoint in IndexedDB, and the adapter
-// exported as PEFT files. A reload then finds the run again through its latest checkpoint.
+// exported as PEFT files. A reload then finds the run again through its latest checkpoint. All weights of
+// the (float32) tiny model trained in two steps and offered as a Hugging Face model's files.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -91,6 +92,34 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await expect(ask).toBeVisible();
   await ask.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
+});
+
+test('fine-tunes all weights of the float32 tiny model and offers its Hugging Face files', async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.goto(`/?engine=local&model=${encodeURIComponent(MODEL_URL)}#/train`);
+  await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
+  const choice = page.getByLabel('Fine-tune');
+  await expect(choice.locator('option')).toHaveText(['LoRA adapter', 'All weights']);
+  await choice.selectOption('full');
+  await expect(page.getByText('Trains every weight, as the paper does')).toBeVisible();
+  await expect(page.getByLabel('Learning rate')).toHaveValue('0.000001'); // the paper's, in place of LoRA's default
+  await expect(page.getByLabel('LoRA rank r')).toHaveCount(0);
+  await page.getByLabel('Steps', { exact: true }).fill('2');
+  await page.getByLabel('Prompts per step').fill('2');
+  await page.getByLabel('Group size G').fill('4');
+  await page.getByLabel('Learning rate').fill('0.001');
+  await page.getByLabel('Checkpoint every').fill('1');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.locator('.run-state')).toContainText('Finished · step 2 of 2', { timeout: 60_000 });
+  await expect(page.getByRole('button', { name: 'Export step 2 as model' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Merge into WebLLM' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Export model' }).click();
+  const files = page.getByRole('list', { name: 'Model files' });
+  // Exactly the folder's files: the base's tokenizer files it has, none it lacks.
+  await expect(files.getByRole('link')).toHaveText(['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `Download ${f}`));
+  const download = page.waitForEvent('download');
+  await files.getByRole('link', { name: 'Download model.safetensors' }).click();
+  expect((await download).suggestedFilename()).toBe('model.safetensors');
 });
 
 test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }, testInfo) => {
