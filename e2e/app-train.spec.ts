@@ -11,11 +11,14 @@ import { shoot } from './app-helpers';
 
 const MODEL_DIR = 'tmp/e2e-models/tiny-qwen2-hf';
 const MODEL_URL = `/${MODEL_DIR}/`;
+const F16_DIR = 'tmp/e2e-models/tiny-qwen2-hf-f16';
 
 test.beforeAll(async () => {
-  await rm(MODEL_DIR, { recursive: true, force: true });
-  await mkdir(MODEL_DIR, { recursive: true });
-  for (const [name, bytes] of makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 })) await writeFile(join(MODEL_DIR, name), bytes);
+  for (const [dir, quant] of [[MODEL_DIR, 'q0f32'], [F16_DIR, 'q0f16']] as const) {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const [name, bytes] of makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1, quant })) await writeFile(join(dir, name), bytes);
+  }
 });
 
 test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpoints, PEFT export', async ({ page }, testInfo) => {
@@ -120,6 +123,12 @@ test('fine-tunes all weights of the float32 tiny model and offers its Hugging Fa
   const download = page.waitForEvent('download');
   await files.getByRole('link', { name: 'Download model.safetensors' }).click();
   expect((await download).suggestedFilename()).toBe('model.safetensors');
+
+  // A float16 model cannot take the updates: the choice is there, disabled, with the reason.
+  await page.goto(`/?engine=local&model=${encodeURIComponent(`/${F16_DIR}/`)}#/train`);
+  await expect(page.locator('.status')).toContainText(`model local engine: /${F16_DIR}/`, { timeout: 60_000 });
+  await expect(page.getByLabel('Fine-tune').locator('option', { hasText: 'All weights' })).toBeDisabled();
+  await expect(page.getByText('All weights: Full fine-tuning needs the weights in float32')).toBeVisible();
 });
 
 test('trains the LoCoMo answer agent from locomo10.json: tuples built once, kept, and the run resumed after a reload', async ({ page }, testInfo) => {

@@ -82,7 +82,7 @@ export class EngineClient {
     return this.remote.trainingStatus();
   }
 
-  /** adapter_config.json and adapter_model.safetensors of the live run (or of a checkpoint). */
+  /** adapter_config.json and adapter_model.safetensors (a full run: the Hugging Face model's files) of the live run (or of a checkpoint). */
   exportAdapter(checkpoint?: string): Promise<ExportedFile[]> {
     return this.remote.exportAdapter(checkpoint);
   }

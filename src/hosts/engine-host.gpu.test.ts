@@ -88,6 +88,7 @@ describe('engine host: a lost GPU device, full fine-tuning', () => {
       const end = await until(() => host.trainingStatus(), (s) => s.state !== 'running');
       expect([end.state, end.step, end.message]).toEqual(['finished', 2, 'Finished 2 steps. Export the model below.']);
       expect(end.history.some((m) => m.gradNorm > 0)).toBe(true);
+      expect(end.checkpoints.map((c) => c.step), 'a full run keeps only its latest checkpoint').toEqual([2]);
       const live = new Map((await host.exportAdapter()).map((f) => [f.name, f.bytes]));
       expect([...live.keys()]).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer.json']));
       const fromCheckpoint = new Map((await host.exportAdapter(end.checkpoints.at(-1)!.name)).map((f) => [f.name, f.bytes]));

@@ -126,8 +126,11 @@ export interface TrainerHostDeps {
   tuples(): Promise<TupleStore>;
 }
 
-/** How many checkpoints of a model are kept (each holds the adapter and two AdamW moments). */
-const KEEP_CHECKPOINTS = 3;
+/**
+ * How many checkpoints of a model are kept: each holds the adapter and two AdamW moments, or for a full
+ * run the whole model three times over (weights and moments), so then only the latest.
+ */
+const KEEP_CHECKPOINTS = { lora: 3, full: 1 };
 
 const stepOf = (name: string): number => Number(/^step-(\d+)\.ckpt$/.exec(name)?.[1] ?? NaN);
 
@@ -207,7 +210,8 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     const storage = await deps.storage(deps.modelUrl());
     await deps.serial(() => saveCheckpoint(storage, t));
     const names = (await storage.list()).filter((n) => Number.isFinite(stepOf(n))).sort();
-    for (const old of names.slice(0, Math.max(0, names.length - KEEP_CHECKPOINTS))) await storage.remove(old);
+    const keep = KEEP_CHECKPOINTS[t.adapter ? 'lora' : 'full'];
+    for (const old of names.slice(0, Math.max(0, names.length - keep))) await storage.remove(old);
   };
 
   /**

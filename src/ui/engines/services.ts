@@ -37,7 +37,7 @@ export interface TrainingApi {
   resume(listener: TrainingListener): Promise<TrainingStatus>;
   stop(): Promise<TrainingStatus>;
   status(): Promise<TrainingStatus>;
-  /** PEFT files of the live run, or of a checkpoint. */
+  /** PEFT files (a full run: the Hugging Face model's files) of the live run, or of a checkpoint. */
   exportAdapter(checkpoint?: string): Promise<ExportedFile[]>;
   /** Merges the adapter into the (MLC, WebLLM-prebuilt) base and installs it as a WebLLM custom model. */
   merge(name: string): Promise<MergeResult>;

@@ -96,7 +96,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
         <h2>Train: teach the model to manage memory</h2>
         <p className="muted">
           Reinforcement learning on this computer&rsquo;s GPU: the model tries several answers to each prompt, gets a reward for the right memory operation, and a small LoRA adapter
-          learns from the comparison. Nothing leaves the browser; checkpoints are kept here so a run can continue after a reload.
+          (or, for a float32 model, every weight) learns from the comparison. Nothing leaves the browser; checkpoints are kept here so a run can continue after a reload.
         </p>
       </section>
       <ModelSection choice={choice} training={training} />
