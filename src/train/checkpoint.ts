@@ -1,10 +1,10 @@
 // Training checkpoints: everything a run needs to continue exactly where it stopped — the adapter (or,
-// for full fine-tuning, every trained weight: full-weights.ts; its frozen reference is the base model
-// loaded again, checked by fingerprint: FullParams.restore says why), the AdamW moments and step counts, the PPO value head, the config (with the seed: step s draws its
-// samples from stepRng(seed, s), so the sampling sequence resumes exactly), the step and the metrics
-// history — in ONE safetensors file: tensors (F32, bit-exact) plus a JSON document in its metadata.
-// Storage is a three-method interface: a Node directory (checkpoint-storage.node.ts) now, IndexedDB in
-// the browser later.
+// for full fine-tuning, every trained weight; its frozen reference is the base model loaded again and
+// checked by fingerprint: FullParams.restore says why), the AdamW moments and step counts, the PPO value
+// head, the config (with the seed: step s draws its samples from stepRng(seed, s), so the sampling
+// sequence resumes exactly), the step and the metrics history — in ONE safetensors file: tensors (F32,
+// bit-exact) plus a JSON document in its metadata. Storage is a three-method interface: a Node
+// directory (checkpoint-storage.node.ts) or IndexedDB in the browser (checkpoint-storage.idb.ts).
 
 import type { HostLoraAdapter } from '../model/lora';
 import { LORA_TARGETS } from '../model/lora';
@@ -103,6 +103,10 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     if (!t || t.dtype !== 'F32') throw new Error(`${name}: tensor ${key} is missing or not F32; the checkpoint is damaged`);
     return (safetensorsData(t) as Float32Array).slice();
   };
+  const sized = (t: Float32Array, shape: number[], key: string): Float32Array => {
+    if (t.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`${name}: tensor ${key} has ${t.length} values, not [${shape.join(', ')}]; the checkpoint is damaged`);
+    return t;
+  };
   const moments = (kind: 'm' | 'v'): Float32Array[] => Array.from({ length: doc.optimizer.moments }, (_, k) => tensor(`adamw.${kind}.${k}`));
   const isFull = doc.config.fineTune === 'full';
   if (isFull ? !doc.full : !doc.adapter) throw new Error(`${name}: a ${isFull ? 'full fine-tuning' : 'LoRA'} run's checkpoint without its ${isFull ? 'weights' : 'adapter'}; the checkpoint is damaged`);
@@ -111,7 +115,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     task: doc.task,
     config: doc.config,
     adapter: doc.adapter ? decodeAdapter(doc.adapter, (key) => tensor(`lora.${key}`)) : null,
-    full: doc.full ? { shapes: doc.full.shapes, baseFingerprint: doc.full.baseFingerprint, tensors: doc.full.shapes.map((_, k) => tensor(`full.${k}`)) } : null,
+    full: doc.full ? { shapes: doc.full.shapes, baseFingerprint: doc.full.baseFingerprint, tensors: doc.full.shapes.map((shape, k) => sized(tensor(`full.${k}`), shape, `full.${k}`)) } : null,
     optimizer: { step: doc.optimizer.step, skipped: doc.optimizer.skipped, m: moments('m'), v: moments('v') },
     valueHead: doc.valueHead,
     history: doc.history,

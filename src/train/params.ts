@@ -165,6 +165,12 @@ export class FullParams implements TrainedParams {
     return out;
   }
 
+  /** The trained weights with their shapes and the starting weights' fingerprint (what a checkpoint keeps). */
+  async state(): Promise<FullWeights> {
+    const shapes = fullParams(this.policy.weights, this.tied).map((t) => [...t.shape]);
+    return { tensors: await this.download(), shapes, baseFingerprint: await this.baseFingerprint() };
+  }
+
   private fingerprint: Promise<string> | null = null;
 
   /** Fingerprint of the starting weights (the frozen reference), computed once. */

@@ -23,7 +23,7 @@ import type { ModelWeights } from '../model/weights';
 import { downloadLora, loraDims, LORA_TARGETS, type HostLoraAdapter, type LoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import { createRng, type Rng } from '../model/rng';
-import { fullParams, loraParams } from './backprop';
+import { loraParams } from './backprop';
 import { resolveConfig, type TrainerConfig, type TrainerOptions } from './config';
 import { writeHfModel } from './export-hf';
 import { hostModelWeights, type FullWeights } from './full-weights';
@@ -211,16 +211,14 @@ export class Trainer<E extends TaskExample = TaskExample> {
     return this.params;
   }
 
-  /** The model's weights as they are now (f32 host tensors in the loader's fused layout). */
+  /** A full run's weights as they are now (f32 host tensors in the loader's fused layout). */
   async downloadWeights(): Promise<ModelWeights> {
     return hostModelWeights(this.engine.weights, await this.full().download());
   }
 
   /** A full run's trained weights and the fingerprint of its starting weights (what a checkpoint keeps). */
-  async fullWeights(): Promise<FullWeights> {
-    const full = this.full();
-    const tensors = await full.download();
-    return { tensors, shapes: fullParams(this.engine.weights, this.engine.weights.lmHead === this.engine.weights.embedTokens).map((t) => [...t.shape]), baseFingerprint: await full.baseFingerprint() };
+  fullWeights(): Promise<FullWeights> {
+    return this.full().state();
   }
 
   /** Puts a full run's checkpointed weights into the engine (checks that the engine holds the same base). */
