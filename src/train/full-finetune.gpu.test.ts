@@ -160,6 +160,7 @@ describe('full fine-tuning: base-weight gradients vs float64 finite differences,
     other.dispose();
     const llama = await load(makeTinyModel({ format: 'hf', arch: 'llama', seed: 1 }));
     await expect(resumeTrainer(llama, ck, syntheticTask())).rejects.toThrow(/model of another shape/);
+    await expect(resumeTrainer(llama, loraCk, syntheticTask())).rejects.toThrow(/the checkpoint's adapter does not fit this model \(.+\): resume it on the model it was trained from/);
     llama.dispose();
     const f16 = await load(makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1, quant: 'q0f16' }));
     expect(() => new Trainer(f16, options, syntheticTask())).toThrow(/needs the weights in float32/);
