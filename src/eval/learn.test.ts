@@ -1,8 +1,13 @@
-// The learning table's arithmetic and layout (the runs themselves are `npm run bench -- learn`).
+// The learning experiment's data, model and table (the runs themselves are `npm run bench -- learn`).
 import { describe, expect, it } from 'vitest';
-import { learnMarkdown, learnTable, meanStd, type SeedResult } from './learn';
+import { ScriptedChatModel } from '../llm/scripted';
+import { ModelTokenizer } from '../model/tokenizer';
+import { makeTinyModel } from '../model/tiny';
+import { generatedBankModel } from './generated-oracle';
+import { learnData, learnMarkdown, learnTable, meanStd, pretrainData, tokenizerTextOf, type SeedResult } from './learn';
+import { conversationsOf } from './locomo';
 import { summarize } from './report';
-import type { QuestionResult } from './runner';
+import { MemoryEvalStore, runLocomoEval, type QuestionResult } from './runner';
 
 const result = (category: 1 | 2 | 3 | 4, em: number): QuestionResult => ({
   sampleId: 'gen-2', qaIndex: 0, question: 'q', gold: 'g', prediction: 'p', category, em, f1: em, bleu1: em, locomo_f1: em, usedMemories: [], retrieved: 0, ms: 0, tokens: { prompt: 0, completion: 0 },
@@ -35,5 +40,50 @@ describe('the learning table', () => {
     // A category with no held-out question shows dashes.
     const only = { ...seed(0, 1), stages: { BASE: summarize([result(1, 0)]), SFT: summarize([result(1, 1)]), GRPO: summarize([result(1, 1)]) } };
     expect(learnMarkdown([only], 'tiny')).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | – | – | – |');
+  });
+});
+
+describe('the learning experiment set-up', () => {
+  const settings = { conversations: 4, dataSeed: 7, perSpeaker: 2, pretrain: { conversations: 6, steps: 1, promptsPerStep: 1, lr: 1e-3 } };
+
+  it('pre-trains on a file of its own, and retrieves perSpeaker memories per speaker in tuples and evaluation', async () => {
+    const [data, pre] = await Promise.all([learnData(settings), pretrainData(settings)]);
+    expect(data.tuples.answer.length).toBeGreaterThan(10);
+    expect(pre.answer.length).toBeGreaterThan(data.tuples.answer.length);
+    // Nothing the experiment trains or tests on is a pre-training demonstration.
+    const shown = (t: (typeof pre.answer)[number]) => JSON.stringify(t.prompt);
+    const demonstrations = new Set(pre.answer.map(shown));
+    expect(data.tuples.answer.filter((t) => demonstrations.has(shown(t)))).toEqual([]);
+    for (const t of [...data.tuples.answer, ...pre.answer]) for (const g of t.groups) expect(g.memories.length).toBeLessThanOrEqual(2);
+    expect(data.tuples.answer.some((t) => t.groups.every((g) => g.memories.length === 2))).toBe(true);
+
+    const answers = new ScriptedChatModel(() => 'unknown');
+    const run = await runLocomoEval({
+      conversations: conversationsOf(data.conversations, 'test'),
+      model: generatedBankModel(),
+      answerModel: answers,
+      store: new MemoryEvalStore(),
+      identity: {},
+      bankKey: 'b',
+      limits: { questions: 3 },
+      perSpeaker: 2,
+    });
+    expect(run.results.length).toBeGreaterThan(0);
+    for (const r of run.results) expect(r.retrieved).toBe(4);
+  });
+
+  it('gives the learner model a vocabulary learned from the prompts, shortening them', async () => {
+    const pre = await pretrainData(settings);
+    const read = (files: Map<string, Uint8Array>, name: string) => JSON.parse(new TextDecoder().decode(files.get(name)!)) as Record<string, unknown>;
+    const tokenizerOf = (files: Map<string, Uint8Array>) => new ModelTokenizer(read(files, 'tokenizer.json'), read(files, 'tokenizer_config.json'), []);
+    const learner = makeTinyModel({ format: 'hf', shape: 'learner', tokenizerText: tokenizerTextOf(pre) });
+    expect(read(learner, 'config.json')).toMatchObject({ hidden_size: 96, num_hidden_layers: 3, vocab_size: 2048 });
+    const prompt = pre.answer.at(-1)!.prompt;
+    const text = tokenizerOf(learner).applyChatTemplate(prompt, { addGenerationPrompt: true });
+    const long = tokenizerOf(makeTinyModel({ format: 'hf' })).encode(text).length;
+    const ids = tokenizerOf(learner).encode(text);
+    expect(Math.max(...ids)).toBeLessThan(2048);
+    expect(tokenizerOf(learner).decode(ids)).toBe(text);
+    expect(ids.length).toBeLessThan(long / 2);
   });
 });

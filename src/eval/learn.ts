@@ -1,9 +1,15 @@
 // The proof-of-learning experiment on generated LoCoMo data (./generate), laid out as the paper's tables:
-// BASE (the model as it is) → SFT (Memory-SFT: cross-entropy on the gold answers) → GRPO (from the SFT
-// adapter, reward = exact match) for the Answer Agent, each scored on the held-out (test-split)
-// conversations by the real evaluation runner: F1 / BLEU-1 / EM per category and overall. GRPO validates
-// on conv-30 every few steps and keeps its best step (the trainer's validation hook), as the paper
-// selects checkpoints on conv-30.
+// BASE (the model as it is), Memory-SFT (cross-entropy on the gold answers) and Memory-R1-GRPO (reward =
+// exact match), both trained from BASE as in the paper, for the Answer Agent, each scored on the held-out
+// (test-split) conversations by the real evaluation runner: F1 / BLEU-1 / EM per category and overall.
+// GRPO validates on conv-30 every few steps and keeps its best step (the trainer's validation hook), as
+// the paper selects checkpoints on conv-30.
+//
+// A model of random weights knows no language, so BASE is first made by format pre-training (ours): full
+// fine-tuning by SFT on answer-agent demonstrations from a separate generated file (other people, other
+// facts, same templates), standing in for the instruction tuning of the paper's base models. It is kept
+// short on purpose: BASE should answer some held-out questions, not all, so that what SFT and GRPO add on
+// the training conversation shows.
 //
 // Everything goes through the LoCoMo path: the generated file is parsed by the LoCoMo loader, tuples are
 // built by buildTrainingTuples, rewards are rewards.ts's, evaluation is runLocomoEval. The banks (for
@@ -11,7 +17,8 @@
 // for the strong model the paper builds them with; only the Answer Agent is the model being trained.
 //
 // Choices of ours, for a tiny model trained on a CPU: the SFT target ends with the chat template's
-// end-of-turn token (so a trained model stops after the answer), and answers are capped at a few tokens.
+// end-of-turn token (so a trained model stops after the answer), answers are capped at a few tokens, and
+// fewer memories are retrieved per speaker (`perSpeaker`; the paper's 30 makes prompts too long here).
 import type { ChatMessage } from '../llm/chat-model';
 import { LocalChatModel } from '../llm/local';
 import type { Engine } from '../model/engine';
@@ -30,10 +37,16 @@ export interface LearnSettings {
   /** The generated file: conversations (≥ 3: train, validation, test) and seed. */
   conversations: number;
   dataSeed: number;
+  /** Memories retrieved per speaker (tuples, evaluation, validation); the paper's is 30. */
+  perSpeaker: number;
+  /** Format pre-training that makes BASE (none: BASE is the model as loaded). */
+  pretrain?: PretrainSettings;
   sftSteps: number;
   grpoSteps: number;
   promptsPerStep: number;
   groupSize: number;
+  /** DAPO's dynamic sampling in GRPO: groups whose rewards all agree are dropped and more prompts drawn. */
+  dynamicSampling: boolean;
   sftLr: number;
   grpoLr: number;
   rank: number;
@@ -46,6 +59,14 @@ export interface LearnSettings {
   testQuestions?: number;
   /** Longest answer generated in evaluation and GRPO rollouts (tokens). */
   answerTokens: number;
+}
+
+/** Full fine-tuning by SFT on demonstrations from a separate generated file (seed dataSeed + 1000, all its conversations). */
+export interface PretrainSettings {
+  conversations: number;
+  steps: number;
+  promptsPerStep: number;
+  lr: number;
 }
 
 export type Stage = 'BASE' | 'SFT' | 'GRPO';
@@ -66,12 +87,46 @@ export interface LearnData {
 }
 
 /** The generated file, parsed by the LoCoMo loader, and the answer tuples over the bank builder's banks. */
-export async function learnData(settings: Pick<LearnSettings, 'conversations' | 'dataSeed'>): Promise<LearnData> {
+export async function learnData(settings: Pick<LearnSettings, 'conversations' | 'dataSeed' | 'perSpeaker'>): Promise<LearnData> {
   if (settings.conversations < 3) throw new Error('the learning experiment needs ≥ 3 conversations (train, validation, test)');
   const conversations = parseLocomo(generateLocomoText({ conversations: settings.conversations, seed: settings.dataSeed }));
-  const tuples = await buildTrainingTuples({ conversations: conversationsOf(conversations, 'train'), model: generatedBankModel(), identity: { model: 'generated-oracle' } });
-  return { conversations, tuples };
+  return { conversations, tuples: await answerTuples(conversationsOf(conversations, 'train'), settings.perSpeaker) };
 }
+
+const answerTuples = (conversations: readonly LocomoConversation[], perSpeaker: number) =>
+  buildTrainingTuples({ conversations, model: generatedBankModel(), identity: { model: 'generated-oracle', perSpeaker }, perSpeaker });
+
+/** Where format pre-training's demonstrations come from: a file of its own, never the experiment's. */
+const PRETRAIN_SEED_OFFSET = 1000;
+
+/** Format pre-training's answer tuples: every question of a separate generated file. */
+export async function pretrainData(settings: Pick<LearnSettings, 'dataSeed' | 'perSpeaker'> & { pretrain: PretrainSettings }): Promise<TrainingTuples> {
+  const conversations = parseLocomo(generateLocomoText({ conversations: settings.pretrain.conversations, seed: settings.dataSeed + PRETRAIN_SEED_OFFSET }));
+  return answerTuples(conversations, settings.perSpeaker);
+}
+
+/** Text for a learner tokenizer's merges: the prompts and answers of some demonstrations, as the model will see them. */
+export function tokenizerTextOf(tuples: TrainingTuples, count = 40): string {
+  return tuples.answer
+    .slice(0, count)
+    .map((t) => `${t.prompt.map((m) => m.content).join('\n')}\n**Answer:** ${t.gold}\n`)
+    .join('');
+}
+
+/** Format pre-training: full fine-tuning of the engine's own weights by SFT on the demonstrations; returns the loss curve. */
+export async function pretrain(engine: Engine, tuples: TrainingTuples, settings: LearnSettings & { pretrain: PretrainSettings }, log: (line: string) => void = () => {}): Promise<{ loss: number[]; tokensPerSecond: number }> {
+  const p = settings.pretrain;
+  const task = answerTask(engine, tuples, settings);
+  const trainer = new Trainer(engine, { algorithm: 'sft', fineTune: 'full', totalSteps: p.steps, promptsPerStep: p.promptsPerStep, optimizer: { lr: p.lr }, seed: settings.dataSeed + PRETRAIN_SEED_OFFSET }, task);
+  const steps = await trainer.run({ onProgress: (m) => {
+      if (m.step % 10 === 0 || m.step === p.steps) log(`pre-training step ${m.step}/${p.steps}: loss ${m.loss.toFixed(3)} ${m.tokensPerSecond.toFixed(0)} tok/s`);
+    },
+  });
+  trainer.dispose();
+  return { loss: steps.map((m) => +m.loss.toFixed(4)), tokensPerSecond: +tokensPerSecond(steps).toFixed(1) };
+}
+
+const tokensPerSecond = (ms: readonly StepMetrics[]) => ms.reduce((s, m) => s + m.tokens, 0) / Math.max(1e-9, ms.reduce((s, m) => s + m.seconds, 0));
 
 /** The evaluation of the answer agent `adapter` (or the base model) over a split's questions. */
 async function evaluate(engine: Engine, data: LearnData, split: 'validation' | 'test', settings: LearnSettings, adapter?: string): Promise<EvalSummary> {
@@ -84,6 +139,7 @@ async function evaluate(engine: Engine, data: LearnData, split: 'validation' | '
     identity: { adapter: adapter ?? null },
     bankKey: 'generated-oracle',
     ...(questions ? { limits: { questions } } : {}),
+    perSpeaker: settings.perSpeaker,
     sampling: { answer: answerSampling(settings) },
   });
   return summarize(run.results);
@@ -93,27 +149,35 @@ const answerSampling = (settings: LearnSettings) => ({ temperature: 0, top_p: 1,
 
 const END_OF_TURN: Record<string, string> = { qwen2: '<|im_end|>', llama: '<|eot_id|>' };
 
-/** The answer agent's task on the tuples, with the end-of-turn token after the SFT target, and conv-30 validation. */
-function answerTask(engine: Engine, data: LearnData, settings: LearnSettings) {
+/** The answer agent's task on the tuples, with the end-of-turn token after the SFT target. */
+function answerTask(engine: Engine, tuples: TrainingTuples, settings: LearnSettings) {
   const format = (messages: readonly ChatMessage[]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
-  const base = locomoAnswerTask(data.tuples.answer, format);
+  const base = locomoAnswerTask(tuples.answer, format);
   const end = END_OF_TURN[engine.config.architecture] ?? '';
   return {
     ...base,
     maxCompletionTokens: settings.answerTokens,
     examples: (rng: Parameters<typeof base.examples>[0], count: number) => base.examples(rng, count).map((e) => ({ ...e, target: `${e.target}${end}` })),
+  };
+}
+
+/** The same task, validated on conv-30. */
+function validatedAnswerTask(engine: Engine, data: LearnData, settings: LearnSettings) {
+  return {
+    ...answerTask(engine, data.tuples, settings),
     validate: locomoValidator('locomo-answer', engine, {
       conversations: conversationsOf(data.conversations, 'validation'),
       bankModel: generatedBankModel(),
+      perSpeaker: settings.perSpeaker,
       ...(settings.validationQuestions ? { questions: settings.validationQuestions } : {}),
       sampling: { answer: answerSampling(settings) },
     }),
   };
 }
 
-/** One seed of BASE → SFT → GRPO; `log` gets progress lines. */
+/** One seed of BASE, SFT and GRPO (both from BASE); `log` gets progress lines. */
 export async function learnSeed(engine: Engine, data: LearnData, settings: LearnSettings, seed: number, log: (line: string) => void = () => {}): Promise<SeedResult> {
-  const task = answerTask(engine, data, settings);
+  const task = validatedAnswerTask(engine, data, settings);
   const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 } };
   const base = await evaluate(engine, data, 'test', settings);
   log(`seed ${seed} BASE: EM ${base.overall.em} F1 ${base.overall.f1}`);
@@ -121,7 +185,6 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   const sftName = `sft-${seed}`;
   const sft = new Trainer(engine, { ...common, algorithm: 'sft', totalSteps: settings.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, task);
   const sftSteps = await sft.run({ onProgress: (m) => log(`seed ${seed} SFT step ${m.step}: loss ${m.loss.toFixed(3)} ${m.tokensPerSecond.toFixed(0)} tok/s`) });
-  const sftAdapter = await sft.downloadAdapter();
   sft.dispose();
   const sftEval = await evaluate(engine, data, 'test', settings, sftName);
   log(`seed ${seed} SFT: EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
@@ -129,9 +192,8 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   const grpoName = `grpo-${seed}`;
   const grpo = new Trainer(
     engine,
-    { ...common, algorithm: 'grpo', totalSteps: settings.grpoSteps, groupSize: settings.groupSize, optimizer: { lr: settings.grpoLr }, validateEvery: settings.validateEvery, adapterName: grpoName },
+    { ...common, algorithm: 'grpo', totalSteps: settings.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, validateEvery: settings.validateEvery, adapterName: grpoName },
     task,
-    sftAdapter,
   );
   const grpoSteps = await grpo.run({
     onProgress: (m) => log(`seed ${seed} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${m.validation !== undefined ? ` validation EM ${m.validation.toFixed(3)}` : ''} ${m.tokensPerSecond.toFixed(0)} tok/s`),
@@ -147,7 +209,6 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   engine.removeAdapter(grpoName);
   engine.removeAdapter(sftName);
 
-  const tps = (ms: StepMetrics[]) => ms.reduce((s, m) => s + m.tokens, 0) / Math.max(1e-9, ms.reduce((s, m) => s + m.seconds, 0));
   return {
     seed,
     stages: { BASE: base, SFT: sftEval, GRPO: grpoEval },
@@ -157,7 +218,7 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
       validation: grpoSteps.flatMap((m) => (m.validation === undefined ? [] : [{ step: m.step, score: m.validation }])),
     },
     bestStep,
-    tokensPerSecond: { sft: +tps(sftSteps).toFixed(1), grpo: +tps(grpoSteps).toFixed(1) },
+    tokensPerSecond: { sft: +tokensPerSecond(sftSteps).toFixed(1), grpo: +tokensPerSecond(grpoSteps).toFixed(1) },
   };
 }
 

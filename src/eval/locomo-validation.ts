@@ -21,6 +21,8 @@ export interface ValidationSettings {
   /** First N questions / turns of each conversation (smoke runs). */
   questions?: number;
   turns?: number;
+  /** Memories retrieved per speaker (default 30, as in Memory-R1). */
+  perSpeaker?: number;
   /** Sampling of the agents while validating (default: their own, greedy). */
   sampling?: { extract?: Sampling; manage?: Sampling; answer?: Sampling };
   /** The engine's model with an adapter (or the base with none); default the local ChatModel. Tests pass doubles. */
@@ -49,6 +51,7 @@ export function locomoValidator(task: 'locomo-answer' | 'locomo-manager', engine
       bankKey: task === 'locomo-answer' ? 'validation-bank' : `validation-manager-${step}`,
       limits,
       ...(settings.sampling ? { sampling: settings.sampling } : {}),
+      ...(settings.perSpeaker ? { perSpeaker: settings.perSpeaker } : {}),
     });
     if (task === 'locomo-answer') for (const [key, bank] of store.banks) keptBanks.set(key, bank);
     return summarize(run.results).overall.em / 100;

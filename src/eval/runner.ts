@@ -117,6 +117,8 @@ export interface EvalOptions {
   /** Identifies what builds banks (model + manager adapter): banks are cached per conversation under it. */
   bankKey: string;
   limits?: EvalLimits;
+  /** Memories retrieved per speaker for each question (default 30, as in Memory-R1: 60 for two speakers). */
+  perSpeaker?: number;
   /** Sampling for each agent (defaults: the agents' own, greedy); e.g. shorter outputs for smoke runs. */
   sampling?: PipelineOptions['sampling'];
   /** Save a part-built bank every N turns (default 10), so a kill loses at most that much ingestion. */
@@ -213,7 +215,7 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
     const bank: InMemoryBank = plan.checkpoint
       ? restoreBank(conversation.sampleId, loadMemories(plan.checkpoint.memories, `bank cache ${plan.cacheKey}`), embedder)
       : new InMemoryBank(conversation.sampleId, [], embedder);
-    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.answerModel ? { answerModel: options.answerModel } : {}), ...(options.sampling ? { sampling: options.sampling } : {}) });
+    const pipeline = new MemoryPipeline({ model: options.model, bank, ...(options.answerModel ? { answerModel: options.answerModel } : {}), ...(options.sampling ? { sampling: options.sampling } : {}), ...(options.perSpeaker ? { perSpeaker: options.perSpeaker } : {}) });
 
     const turns = conversationTurns(conversation, limits.turns);
     const every = Math.max(1, options.checkpointEvery ?? 10);
@@ -240,7 +242,7 @@ export async function runLocomoEval(options: EvalOptions): Promise<EvalRun> {
       const ms = now() - began;
       eta.addQuestion(ms);
       // The same retrieval the answer agent saw (deterministic), measured apart from the answer.
-      const retrieved = (await retrieveForQuestion(bank, qa.question)).flatMap((group) => group.memories);
+      const retrieved = (await retrieveForQuestion(bank, qa.question, options.perSpeaker)).flatMap((group) => group.memories);
       const recall = evidenceRecall(qa.evidence.map((diaId) => turnId(conversation.sampleId, diaId)), retrieved, provenance);
       const result: QuestionResult = {
         sampleId: conversation.sampleId,

@@ -94,6 +94,8 @@ export interface TupleOptions {
   embedder?: Embedder;
   identity: RunIdentity;
   limits?: { conversations?: number; turns?: number; questions?: number };
+  /** Memories retrieved per speaker for each answer tuple (default 30, as in Memory-R1). */
+  perSpeaker?: number;
   /** Sampling of extraction and management while the bank is built (default: the agents' own). */
   sampling?: PipelineOptions['sampling'];
   onProgress?: (progress: TupleProgress) => void;
@@ -167,7 +169,7 @@ export async function buildTrainingTuples(options: TupleOptions): Promise<Traini
     // Algorithm 2: the answer agent learns over banks kept by the chosen manager.
     const answerBank = options.answerBankModel && options.answerBankModel !== options.model ? await replay(conversation.sampleId, turns, options.answerBankModel, options) : built;
     for (const qa of questions) {
-      const groups = await retrieveForQuestion(answerBank.bank, qa.question);
+      const groups = await retrieveForQuestion(answerBank.bank, qa.question, options.perSpeaker);
       const evidence = qa.evidence.map((diaId) => turnId(conversation.sampleId, diaId));
       const recall = evidenceRecall(evidence, groups.flatMap((g) => g.memories), answerBank.provenance);
       out.answer.push({

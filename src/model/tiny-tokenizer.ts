@@ -43,6 +43,8 @@ export interface TinyTokenizerOptions {
   specialTokens: string[];
   /** Token added before every sequence when encoding with special tokens (Llama-3's BOS); none for Qwen2. */
   bosToken?: string;
+  /** Text to learn merges from after the built-in one (a task's prompts, for a larger vocabulary). */
+  extraText?: string;
 }
 
 export interface TinyTokenizer {
@@ -102,7 +104,7 @@ export function buildTinyTokenizer(options: TinyTokenizerOptions): TinyTokenizer
   const byteChars = byteToUnicode();
   const vocab: Record<string, number> = {};
   byteChars.forEach((ch, b) => (vocab[ch] = b));
-  const merges = learnMerges(TRAINING_TEXT, options.vocabSize - 256 - options.specialTokens.length, byteChars);
+  const merges = learnMerges(TRAINING_TEXT + (options.extraText ?? ''), options.vocabSize - 256 - options.specialTokens.length, byteChars);
   for (const [a, b] of merges) vocab[a + b] ??= Object.keys(vocab).length;
   let next = Object.keys(vocab).length;
   const specialIds: Record<string, number> = {};

@@ -23,8 +23,20 @@ export interface TinyModelOptions {
    * `tiny` (default) or the shape of a real model with random weights, for benchmarks: `qwen2.5-0.5b`
    * (Qwen2.5-0.5B's layer sizes and vocabulary; the tokenizer stays the tiny one, using the first ids).
    */
-  shape?: 'tiny' | 'qwen2.5-0.5b';
+  shape?: 'tiny' | 'learner' | 'qwen2.5-0.5b';
+  /**
+   * More text to learn the tokenizer's merges from (besides the built-in English), e.g. the prompts a
+   * model will be trained on: with the learner shape's larger vocabulary their words become single tokens.
+   */
+  tokenizerText?: string;
 }
+
+/**
+ * A still small shape that can learn a retrieval task on a CPU driver (the proof-of-learning bench):
+ * 1.5x the tiny width, 3 layers, and a vocabulary large enough that merges learned from the task's own
+ * text shorten its prompts about 2.5x.
+ */
+const LEARNER = { hiddenSize: 96, intermediateSize: 256, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 24, vocabSize: 2048, maxPositionEmbeddings: 4096 };
 
 /** Qwen2.5-0.5B's dimensions (its config.json), for speed measurements on a realistic shape. */
 const QWEN25_05B = { hiddenSize: 896, intermediateSize: 4864, numLayers: 24, numHeads: 14, numKvHeads: 2, headDim: 64, vocabSize: 151936, maxPositionEmbeddings: 32768 };
@@ -59,15 +71,18 @@ const ARCH: Record<Architecture, ArchSpec> = {
 
 const TINY_VOCAB = 512;
 
-// Learning the merges takes tens of milliseconds and depends only on the architecture: build once.
-const tokenizerCache = new Map<Architecture, TinyTokenizer>();
-function tinyTokenizer(arch: Architecture): TinyTokenizer {
-  let t = tokenizerCache.get(arch);
+// Learning the merges takes tens of milliseconds (seconds for the learner's) and depends only on the
+// architecture, vocabulary and text: build once.
+const tokenizerCache = new Map<string, TinyTokenizer>();
+function tinyTokenizer(arch: Architecture, vocabSize = TINY_VOCAB, extraText = ''): TinyTokenizer {
+  const key = `${arch}|${vocabSize}|${extraText}`;
+  let t = tokenizerCache.get(key);
   if (!t) {
     const spec = ARCH[arch];
-    t = buildTinyTokenizer({ vocabSize: TINY_VOCAB, specialTokens: spec.specials, ...(spec.bos ? { bosToken: spec.bos } : {}) });
-    if (t.size !== TINY_VOCAB) throw new Error(`tiny tokenizer has ${t.size} ids, expected ${TINY_VOCAB}`);
-    tokenizerCache.set(arch, t);
+    t = buildTinyTokenizer({ vocabSize, specialTokens: spec.specials, ...(spec.bos ? { bosToken: spec.bos } : {}), ...(extraText ? { extraText } : {}) });
+    // The tiny shape's vocabulary is exactly its ids; a larger one may have more ids than its text has merges.
+    if (vocabSize === TINY_VOCAB ? t.size !== vocabSize : t.size > vocabSize) throw new Error(`tiny tokenizer has ${t.size} ids, expected ${vocabSize}`);
+    tokenizerCache.set(key, t);
   }
   return t;
 }
@@ -290,9 +305,10 @@ export function makeTinyModel(options: TinyModelOptions): Map<string, Uint8Array
   const quant = options.quant ?? 'q0f32';
   const seed = options.seed ?? 0;
   const spec = ARCH[arch];
-  const tokenizer = tinyTokenizer(arch);
+  const learner = options.shape === 'learner';
+  const tokenizer = tinyTokenizer(arch, learner ? LEARNER.vocabSize : TINY_VOCAB, options.tokenizerText);
   const tiny = tinyConfig(arch, tokenizer.specialIds);
-  const config = options.shape === 'qwen2.5-0.5b' ? { ...tiny, ...QWEN25_05B } : tiny;
+  const config = options.shape === 'qwen2.5-0.5b' ? { ...tiny, ...QWEN25_05B } : learner ? { ...tiny, ...LEARNER } : tiny;
   const weights = randomTinyWeights(config, seed);
   silenceUnusedVocab(weights, tokenizer.size);
 
