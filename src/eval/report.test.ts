@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport, CATEGORY_NOTE, categoryOfColumn, reportMarkdown, summarize } from './report';
-import { PUBLISHED_ROWS, TABLE_COLUMNS } from './memory-r1-table1';
+import { PUBLISHED_ROWS, PUBLISHED_SCALE_ROWS, TABLE_COLUMNS } from './memory-r1-table1';
 import type { QuestionResult } from './runner';
 import type { Category } from './locomo';
 
@@ -44,7 +44,7 @@ describe('report', () => {
     expect(report.rows[0]!.values['single-hop']).toEqual({ f1: 100, b1: 50, j: 100 });
     expect(report.rows[0]!.values.temporal).toEqual({ f1: 0, b1: 0, j: 0 });
     expect(report.rows[0]!.values.overall).toEqual({ f1: 75, b1: 37.5, j: 50 });
-    expect(report.rows).toHaveLength(1 + PUBLISHED_ROWS.length);
+    expect(report.rows).toHaveLength(1 + PUBLISHED_ROWS.length + PUBLISHED_SCALE_ROWS.length);
     const grpo = report.rows.find((r) => r.method === 'Memory-R1-GRPO' && r.backbone === 'LLaMA-3.1-8B-Instruct')!;
     expect(grpo.values.overall).toEqual({ f1: 45.02, b1: 37.51, j: 62.74 });
     expect(grpo.values['multi-hop']).toEqual({ f1: 35.65, b1: 30.77, j: 53.01 });
@@ -66,7 +66,17 @@ describe('report', () => {
     expect(markdown).toContain('No judge ran');
   });
 
+  it("carries Table 3's Qwen-2.5 3B / 7B / 14B rows as the paper prints them, named by table", () => {
+    const markdown = reportMarkdown(buildReport([result(1, 1)], { method: 'ours', split: 'test' }));
+    expect(markdown).toContain('| Qwen-2.5-3B-Instruct | BASE | 19.82 | 15.78 | 46.44 | 11.57 |');
+    expect(markdown).toContain('| Qwen-2.5-3B-Instruct | Memory-R1-GRPO | 30.10 | 20.00 | 49.37 |');
+    expect(markdown).toContain('Memory-R1 (arXiv 2508.19828v5) Table 3');
+    const grpo14 = PUBLISHED_SCALE_ROWS.find((r) => r.backbone === 'Qwen-2.5-14B-Instruct' && r.method === 'Memory-R1-GRPO')!;
+    expect(grpo14.values.overall).toEqual([44.4, 37.32, 63.5]);
+    expect(PUBLISHED_SCALE_ROWS.map((r) => `${r.backbone} ${r.method}`)).toHaveLength(9);
+  });
+
   it('publishes only full rows of 15 numbers', () => {
-    for (const row of PUBLISHED_ROWS) for (const column of TABLE_COLUMNS) expect(row.values[column].every((v) => v >= 0 && v <= 100)).toBe(true);
+    for (const row of [...PUBLISHED_ROWS, ...PUBLISHED_SCALE_ROWS]) for (const column of TABLE_COLUMNS) expect(row.values[column].every((v) => v >= 0 && v <= 100)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // question type (Single Hop, Multi-Hop, Open Domain, Temporal) and overall, with Memory-R1's published
 // rows beside ours; as JSON (for programs) and Markdown (for people).
 import { CATEGORY_NAMES, EVALUATED_CATEGORIES, type Category } from './locomo';
-import { PUBLISHED_ROWS, TABLE_COLUMNS, type PublishedRow, type TableColumn } from './memory-r1-table1';
+import { PUBLISHED_ROWS, PUBLISHED_SCALE_ROWS, TABLE_COLUMNS, type PublishedRow, type TableColumn } from './memory-r1-table1';
 import type { QuestionResult } from './runner';
 
 export interface MetricMeans {
@@ -124,7 +124,7 @@ export function buildReport(results: readonly QuestionResult[], options: ReportO
   const notes = [
     CATEGORY_NOTE,
     'F1 is token-set F1 and B1 is BLEU-1 as Memory-R1 and Mem0 compute them; J is LLM-as-a-Judge (CORRECT = 1). All in percent.',
-    `Published rows are Memory-R1's Table 1, on the test split (1307 questions); this run: ${options.split} split, ${ours.overall.count} questions. Compare like with like.`,
+    `Published rows are Memory-R1's Table 1 and its Table 3 (the Qwen-2.5 3B / 7B / 14B rows: the 3B ones are what a laptop-sized model is measured against), on the test split (1307 questions); this run: ${options.split} split, ${ours.overall.count} questions. Compare like with like.`,
   ];
   if (ours.overall.count > 0 && ours.overall.judge === null) notes.push('No judge ran on every question: J is left blank for this run.');
   else if (options.judge?.local) {
@@ -136,7 +136,7 @@ export function buildReport(results: readonly QuestionResult[], options: ReportO
     split: options.split,
     questions: ours.overall.count,
     columns: TABLE_COLUMNS,
-    rows: [ourRow(options.method, options.backbone ?? null, ours), ...(options.published ?? PUBLISHED_ROWS).map(publishedRow)],
+    rows: [ourRow(options.method, options.backbone ?? null, ours), ...(options.published ?? [...PUBLISHED_ROWS, ...PUBLISHED_SCALE_ROWS]).map(publishedRow)],
     ours,
     ...(options.judge ? { judge: options.judge } : {}),
     notes,
