@@ -1,22 +1,30 @@
-// WebLLM's own engine in Chromium (the real workers/llm.worker.ts and our client), offline: a random
-// Qwen2.5-0.5B-shaped model generated at test time, served by the dev server, run with MLC's prebuilt
-// library for that shape (read from ../shared/webllm and served at the URL WebLLM's prebuilt record
+// WebLLM's own engine in Chromium (the real workers/llm.worker.ts and our client), offline: random
+// Qwen2.5-0.5B-shaped models generated at test time, served by the dev server, run with MLC's prebuilt
+// libraries for that shape (read from ../shared/webllm and served at the URL WebLLM's prebuilt record
 // names). Our engine, reading the weights WebLLM cached, is the second opinion on its tokens.
-// WebLLM is slow on SwiftShader (prefill ~0.5 token/s, decode ~0.06 token/s), so one load serves many
-// checks, prompts are a few tokens and replies 1-3 tokens.
+// WebLLM is slow on SwiftShader: each request costs about a minute whatever its prompt's length (a
+// prompt of a few tokens takes as long to read as one of 30), and each further token ~16 s. So one load
+// serves many checks, each request checks as much as it can, and replies are 1-2 tokens. The token and
+// log-prob comparisons continue a plain text prompt (a text completion), so both engines read exactly
+// the same token ids.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { ensureTestModel, readLibrary } from './harness/webllm.models';
 import type { TestModel } from './harness/webllm';
 import { MANAGER_JSON_SCHEMA } from '../src/agents/schemas';
 
 const Q4_BASE = 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f32_1-MLC';
+const Q0_BASE = 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q0f32-MLC';
 const LIBRARY_URL = /^https:\/\/raw\.githubusercontent\.com\/mlc-ai\/binary-mlc-llm-libs\/main\/web-llm-models\/v0_2_48\/([^/]+\.wasm)$/;
-/** A prompt of a few tokens; WebLLM's conversation template encodes each of these parts on its own. */
+/** The chat requests' prompt: a few tokens. */
 const MESSAGES = [
   { role: 'system' as const, content: 'Be brief.' },
   { role: 'user' as const, content: 'Hi' },
 ];
-const PROMPT_PARTS = ['<|im_start|>system\nBe brief.<|im_end|>\n', '<|im_start|>user\nHi<|im_end|>\n', '<|im_start|>assistant\n'];
+/** The text both engines continue in the token and log-prob comparisons (7 tokens). */
+const ORACLE_PROMPT = 'The user said hello';
 /** Log-probabilities: WebLLM's kernels and ours differ in summation order and its softmax is f32. */
 const LOGPROB_TOLERANCE = 0.02;
 
@@ -35,7 +43,7 @@ async function serve(page: Page, options: { missing?: RegExp } = {}): Promise<{ 
   return { requests };
 }
 
-const testModel = (page: Page, name: string, path: string): TestModel => ({ base: Q4_BASE, name, url: new URL(path, page.url()).href });
+const testModel = (page: Page, name: string, path: string, base = Q4_BASE): TestModel => ({ base, name, url: new URL(path, page.url()).href });
 
 interface Step {
   token: string;
@@ -43,15 +51,22 @@ interface Step {
   top: { token: string; logprob: number }[];
 }
 
+interface Steps {
+  promptTokens: number;
+  steps: Step[];
+}
+
 /**
- * WebLLM's greedy steps against ours: the same token at each step (as text: WebLLM reports no ids), its
- * log-probability within `tolerance`, and the same top-3 tokens. Returns the largest log-prob gap.
+ * WebLLM's greedy steps against ours on the same prompt tokens: the same token at each step (as text:
+ * WebLLM reports no ids), its log-probability within `tolerance`, and the same top-3 tokens. Returns
+ * the largest log-prob gap.
  */
-function compareSteps(label: string, theirs: Step[], mine: Step[], tolerance: number): number {
-  expect(theirs.length, `${label}: WebLLM's steps`).toBe(mine.length);
+function compareSteps(label: string, theirs: Steps, mine: Steps, tolerance: number): number {
+  expect(mine.promptTokens, `${label}: prompt tokens`).toBe(theirs.promptTokens);
+  expect(theirs.steps.length, `${label}: WebLLM's steps`).toBe(mine.steps.length);
   let worst = 0;
-  for (const [i, step] of theirs.entries()) {
-    const our = mine[i]!;
+  for (const [i, step] of theirs.steps.entries()) {
+    const our = mine.steps[i]!;
     expect(step.token, `${label} step ${i}: greedy token`).toBe(our.token);
     worst = Math.max(worst, Math.abs(our.logprob - step.logprob));
     // Each of WebLLM's top 3 is in our top 5 with the same text and log-prob (near-ties may swap places;
@@ -62,22 +77,39 @@ function compareSteps(label: string, theirs: Step[], mine: Step[], tolerance: nu
       worst = Math.max(worst, Math.abs(t.logprob - match!.logprob));
     }
   }
-  console.log(`${label}: greedy tokens ${JSON.stringify(theirs.map((s) => s.token))} agree; max |log-prob WebLLM - ours| = ${worst.toExponential(2)} (tolerance ${tolerance})`);
+  console.log(`${label}: greedy tokens ${JSON.stringify(theirs.steps.map((s) => s.token))} agree; max |log-prob WebLLM - ours| = ${worst.toExponential(2)} (tolerance ${tolerance})`);
   expect(worst, label).toBeLessThan(tolerance);
   return worst;
 }
 
+/** WebLLM's (loaded) greedy continuation of ORACLE_PROMPT with log-probs. */
+const webllmSteps = (page: Page, newTokens: number) => page.evaluate(([p, n]) => window.webllmHarness.completionLogprobs(p, n), [ORACLE_PROMPT, newTokens] as const);
+
+/** Our engine's (loaded) greedy continuation of a prompt; `keepAs` keeps its first log-prob row. */
+const ourSteps = (page: Page, parts: string[], newTokens: number, options: { adapter?: { seed: number; layers: number[] }; keepAs?: string } = {}) =>
+  page.evaluate(([p, n, o]) => window.webllmHarness.ourSteps(p, n, o), [parts, newTokens, options] as const);
+
+/** Loads our engine from what WebLLM cached under `url` and checks the server saw no request for it. */
+async function loadOursFromCache(page: Page, url: string, backend: 'cache' | 'indexeddb', requests: string[]): Promise<{ ms: number; quantization?: string }> {
+  const before = requests.length;
+  const loaded = await page.evaluate(([u, b]) => window.webllmHarness.loadOurs(u, b), [url, backend] as const);
+  expect(requests.length, "our engine read the weights from WebLLM's cache, not the server").toBe(before);
+  return loaded;
+}
+
+const seconds = (timings: Record<string, number>): string => JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number((v / 1000).toFixed(1))])));
+
 test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greedy tokens and log-probs equal to ours, our JSON Schema, abort, the cache read by our engine with no second download, device lost', async ({ page }) => {
-  test.setTimeout(1_200_000);
+  test.setTimeout(900_000);
+  const timings: Record<string, number> = {};
   const made = await ensureTestModel('qwen2.5-0.5b-q4f32_1', 'q4f32_1');
   console.log(`test model: ${made.generated ? `generated in ${made.seconds.toFixed(1)} s` : 'reused'}`);
   const { requests } = await serve(page);
   const model = testModel(page, 'test-qwen2.5-0.5b-q4f32_1', made.path);
   const options = { models: [model] };
-  const timings: Record<string, number> = {};
 
   const load = await page.evaluate(([id, o]) => window.webllmHarness.load(id, o), [model.name, options] as const);
-  timings.load = load.ms / 1000;
+  timings.load = load.ms;
   expect(load).toMatchObject({ ok: true });
   const fractions = load.progress.map((p) => p.fraction);
   expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]! - 1e-9), 'progress only rises').toBe(true);
@@ -87,30 +119,16 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   const fetched = requests.length;
   expect(await page.evaluate((o) => window.webllmHarness.cached(o.models[0]!.name, o), options)).toBe(true);
 
-  // A streamed chat completion (also the warm-up: WebLLM's first completion is its slowest).
-  const streamed = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 2 }, { stream: true }), MESSAGES);
-  timings.streamed2 = streamed.ms / 1000;
-  console.log(`webllm stream: ${JSON.stringify(streamed)}`);
-  if (!streamed.ok) throw new Error(`streamed chat failed: ${streamed.message}`);
-  expect(streamed.finishReason).toBe('length');
-  expect(streamed.usage.promptTokens).toBeGreaterThan(5);
-  expect(streamed.text.length).toBeGreaterThan(0);
-  expect(streamed.deltas.join('')).toBe(streamed.text);
-
-  // The oracle: WebLLM's greedy tokens and log-probs against our engine reading WebLLM's Cache API copy.
-  const theirs = await page.evaluate(([id, m]) => window.webllmHarness.greedyLogprobs(id, m, 2), [model.name, MESSAGES] as const);
-  timings.logprobs2 = theirs.ms / 1000;
-  expect(theirs.text).toBe(streamed.text);
-  const ourLoad = await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'cache'), model.url);
-  expect(requests.length, "our engine read the weights from WebLLM's cache, not the server").toBe(fetched);
+  // Our engine, reading WebLLM's Cache API copy: the same greedy tokens and log-probs.
+  const ourLoad = await loadOursFromCache(page, model.url, 'cache', requests);
   expect(ourLoad.quantization).toBe('q4f32_1');
-  const mine = await page.evaluate((parts) => window.webllmHarness.ourSteps(parts, 2), PROMPT_PARTS);
-  expect(mine.promptTokens).toBe(theirs.promptTokens);
-  compareSteps('q4f32_1', theirs.steps, mine.steps, LOGPROB_TOLERANCE);
+  const theirs = await webllmSteps(page, 2);
+  timings.logprobs2 = theirs.ms;
+  compareSteps('q4f32_1', theirs, await ourSteps(page, [ORACLE_PROMPT], 2), LOGPROB_TOLERANCE);
 
   // Abort while WebLLM is still reading the prompt: an AbortError once it stops.
   const aborted = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 50 }, { abortAfterMs: 1000 }), MESSAGES);
-  timings.abort = aborted.ms / 1000;
+  timings.abort = aborted.ms;
   console.log(`webllm abort: ${JSON.stringify(aborted)}`);
   expect(aborted).toMatchObject({ ok: false, kind: 'AbortError' });
   expect(aborted.deltas.join('').length).toBeLessThan(10);
@@ -118,15 +136,19 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   // Nothing reached the server after the load: every later read came from the caches.
   expect(requests.length).toBe(fetched);
 
-  // response_format with the manager's JSON Schema: the grammar (one required key, strict) fixes the
-  // reply's first characters but for whitespace, so three tokens must spell a prefix of them. Coming
-  // right after the abort, it also shows a stopped request does not stop the next one.
-  const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 3, json_schema: schema }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
-  timings.json3 = json.ms / 1000;
-  console.log(`webllm json: ${JSON.stringify(json)}`);
+  // A streamed chat completion through our client, with response_format and the manager's JSON Schema:
+  // the grammar (one required key, strict) fixes the reply's first characters but for whitespace, so two
+  // tokens must spell a prefix of them. Coming right after the abort, it also shows a stopped request
+  // does not stop the next one.
+  const json = await page.evaluate(([m, schema]) => window.webllmHarness.chat({ messages: m, max_tokens: 2, json_schema: schema }, { stream: true }), [MESSAGES, MANAGER_JSON_SCHEMA] as const);
+  timings.streamedJson2 = json.ms;
+  console.log(`webllm streamed json: ${JSON.stringify(json)}`);
   // Soft: the checks after it still run if it fails.
-  expect.soft(json).toMatchObject({ ok: true });
+  expect.soft(json).toMatchObject({ ok: true, finishReason: 'length' });
   const jsonText = json.ok ? json.text : '';
+  expect.soft(json.ok && json.usage.promptTokens, 'prompt tokens').toBeGreaterThan(5);
+  expect.soft(json.deltas.length, 'streamed in deltas').toBeGreaterThan(0);
+  expect.soft(json.deltas.join(''), 'the deltas make the reply').toBe(jsonText);
   expect.soft(jsonText.startsWith('{'), `${JSON.stringify(jsonText)} starts with "{"`).toBe(true);
   expect.soft('{"memory":['.startsWith(jsonText.replace(/\s/g, '')), `${JSON.stringify(jsonText)} starts the schema's reply`).toBe(true);
 
@@ -141,7 +163,7 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
     };
   });
   const lost = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 1 }, { timeoutMs: 300_000 }), MESSAGES);
-  timings.deviceLost = lost.ms / 1000;
+  timings.deviceLost = lost.ms;
   console.log(`webllm after device loss: ${JSON.stringify(lost)}`);
   expect(lost).toMatchObject({ ok: false, kind: 'device-lost' });
   expect(!lost.ok && lost.message).toContain('The GPU stopped working');
@@ -157,16 +179,53 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   expect(await page.evaluate((o) => window.webllmHarness.deleteCached(o.models[0]!.name, o), options)).toBe(false);
   const after = await page.evaluate(() => window.webllmHarness.cacheKeys());
   expect(after).toEqual({ 'webllm/config': [], 'webllm/model': [], 'webllm/wasm': [] });
-  console.log(`webllm q4f32_1 timings (s): ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Number(v.toFixed(1))])))}`);
+  console.log(`webllm q4f32_1 timings (s): ${seconds(timings)}`);
 });
 
+test('WebLLM runs a generated 0.5B q0f32 model (floats stored as bf16, as mlc_llm writes them): its greedy tokens and log-probs equal our engine reading its cache', async ({ playwright, launchOptions, baseURL }) => {
+  test.setTimeout(900_000);
+  const timings: Record<string, number> = {};
+  const made = await ensureTestModel('qwen2.5-0.5b-q0f32', 'q0f32');
+  console.log(`test model: ${made.generated ? `generated in ${made.seconds.toFixed(1)} s` : 'reused'}`);
+  // A profile on disk: a test's default (in-memory) profile holds only about 300 MB, less than this model.
+  const profile = await mkdtemp(join(tmpdir(), 'memory-r1-webllm-'));
+  const context = await playwright.chromium.launchPersistentContext(profile, { ...launchOptions, ...(baseURL ? { baseURL } : {}) });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    await q0f32Checks(page, made, timings);
+  } finally {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+  console.log(`webllm q0f32 timings (s): ${seconds(timings)}`);
+});
+
+async function q0f32Checks(page: Page, made: { path: string }, timings: Record<string, number>): Promise<void> {
+  const { requests } = await serve(page);
+  const model = testModel(page, 'test-qwen2.5-0.5b-q0f32', made.path, Q0_BASE);
+  const load = await page.evaluate((m) => window.webllmHarness.load(m.name, { models: [m] }), model);
+  timings.load = load.ms;
+  console.log(`webllm q0f32 load: ${JSON.stringify({ ...load, progress: load.progress.at(-1) })}`);
+  expect(load).toMatchObject({ ok: true });
+  const theirs = await webllmSteps(page, 2);
+  timings.logprobs2 = theirs.ms;
+  // Both engines hold the weights as f32: WebLLM's copy goes before ours comes (2 GB each).
+  expect(await page.evaluate(() => window.webllmHarness.unload())).toEqual({ ok: true });
+  const ourLoad = await loadOursFromCache(page, model.url, 'cache', requests);
+  timings.ourLoad = ourLoad.ms;
+  expect(ourLoad.quantization).toBe('q0f32');
+  compareSteps('q0f32', theirs, await ourSteps(page, [ORACLE_PROMPT], 2), LOGPROB_TOLERANCE);
+}
+
 test('a merged model (random adapter on two layers) installed by our code into the IndexedDB backend: WebLLM loads and generates it; its tokens and log-probs equal our engine on the merged weights, which are nearer base + adapter than the base', async ({ page }) => {
-  test.setTimeout(1_200_000);
+  test.setTimeout(900_000);
+  const timings: Record<string, number> = {};
   const made = await ensureTestModel('qwen2.5-0.5b-q4f32_1', 'q4f32_1');
   const { requests } = await serve(page);
   const adapter = { seed: 5, layers: [0, 12] };
   const baseUrl = new URL(made.path, page.url()).href;
   const installed = await page.evaluate(([url, a]) => window.webllmHarness.installMerged(url, 'test-merged-q4f32_1', a, 'indexeddb'), [baseUrl, adapter] as const);
+  timings.install = installed.ms;
   console.log(`merged and installed: ${JSON.stringify(installed)}`);
   const served = requests.length;
   const merged: TestModel = { base: Q4_BASE, name: installed.name, url: `${installed.url}/resolve/main/` };
@@ -174,34 +233,34 @@ test('a merged model (random adapter on two layers) installed by our code into t
   expect(await page.evaluate((o) => window.webllmHarness.cached(o.models[0]!.name, o), options)).toBe(true);
 
   const load = await page.evaluate(([id, o]) => window.webllmHarness.load(id, o), [merged.name, options] as const);
-  console.log(`webllm merged load: ${(load.ms / 1000).toFixed(1)} s`);
+  timings.load = load.ms;
   expect(load).toMatchObject({ ok: true });
   expect(requests.length, 'WebLLM read the merged model from the cache only').toBe(served);
-  const theirs = await page.evaluate(([id, m]) => window.webllmHarness.greedyLogprobs(id, m, 1), [merged.name, MESSAGES] as const);
-  console.log(`webllm merged greedy (1 token): ${(theirs.ms / 1000).toFixed(1)} s`);
+  const theirs = await webllmSteps(page, 1);
+  timings.logprobs1 = theirs.ms;
   expect(await page.evaluate(() => window.webllmHarness.unload())).toEqual({ ok: true });
 
   // Same weights: our engine reading the merged model from WebLLM's IndexedDB.
-  await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'indexeddb'), merged.url);
-  compareSteps('merged q4f32_1 (same weights)', theirs.steps, (await page.evaluate((parts) => window.webllmHarness.ourSteps(parts, 1), PROMPT_PARTS)).steps, LOGPROB_TOLERANCE);
-  const mergedBest = await page.evaluate((parts) => window.webllmHarness.keepRow('merged', parts), PROMPT_PARTS);
+  await loadOursFromCache(page, merged.url, 'indexeddb', requests);
+  const mine = await ourSteps(page, [ORACLE_PROMPT], 1, { keepAs: 'merged' });
+  compareSteps('merged q4f32_1 (same weights)', theirs, mine, LOGPROB_TOLERANCE);
 
   // The merge carries the adapter: the merged model is nearer base + adapter (unmerged, our engine) than
   // the base. Not equal: the merge stores the adapted rows in 4 bits again, which moves every adapted
   // weight by up to half a quantisation step, as much as the base's own 4-bit rounding.
   await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'url'), baseUrl);
-  const unmergedBest = await page.evaluate(([parts, a]) => window.webllmHarness.keepRow('base+adapter', parts, a), [PROMPT_PARTS, adapter] as const);
-  const baseBest = await page.evaluate((parts) => window.webllmHarness.keepRow('base', parts), PROMPT_PARTS);
+  const unmerged = await ourSteps(page, [ORACLE_PROMPT], 1, { adapter, keepAs: 'base+adapter' });
+  const base = await ourSteps(page, [ORACLE_PROMPT], 1, { keepAs: 'base' });
   const toUnmerged = await page.evaluate(() => window.webllmHarness.rowDistance('merged', 'base+adapter'));
   const toBase = await page.evaluate(() => window.webllmHarness.rowDistance('merged', 'base'));
   const adapterEffect = await page.evaluate(() => window.webllmHarness.rowDistance('base+adapter', 'base'));
   console.log(
-    `merge: greedy first token webllm ${JSON.stringify(theirs.steps[0]!.token)}, ours merged ${JSON.stringify(mergedBest)}, base + adapter ${JSON.stringify(unmergedBest)}, base ${JSON.stringify(baseBest)}; ` +
+    `merge: greedy first token webllm ${JSON.stringify(theirs.steps[0]!.token)}, ours merged ${JSON.stringify(mine.steps[0]!.token)}, base + adapter ${JSON.stringify(unmerged.steps[0]!.token)}, base ${JSON.stringify(base.steps[0]!.token)}; ` +
       `log-prob distance (mean, max) merged↔base+adapter ${JSON.stringify(toUnmerged)}, merged↔base ${JSON.stringify(toBase)}, adapter effect ${JSON.stringify(adapterEffect)}`,
   );
-  expect(mergedBest.token).toBe(theirs.steps[0]!.token);
   expect(adapterEffect.mean, 'the adapter changes the model').toBeGreaterThan(0.05);
   expect(toUnmerged.mean, 'the merged model is nearer base + adapter than the base').toBeLessThan(toBase.mean);
+  console.log(`webllm merged timings (s): ${seconds(timings)}`);
 });
 
 test('WebLLM load failures name the problem: a missing model library, a missing weight shard', async ({ page }) => {

@@ -5,7 +5,8 @@
 // the error's fields.
 import type { ChatMessage, ChatRequest, JsonSchema } from '../../src/llm/chat-model';
 import { prebuiltRecordFor } from '../../src/llm/webllm-base-record';
-import { deleteCachedModel, isModelCached, WebLlmChatModel, workerEngine, type CacheBackend, type WebLlmEngine } from '../../src/llm/webllm';
+import type { WebWorkerMLCEngine } from '@mlc-ai/web-llm';
+import { deleteCachedModel, isModelCached, startWorkerEngine, WebLlmChatModel, type CacheBackend } from '../../src/llm/webllm';
 import { cacheApiStore, customModelRecord, indexedDbStore, installIntoWebLlmCache, type CustomModelEntry, type ModelRecord } from '../../src/llm/webllm-custom-model';
 import { WebLlmError } from '../../src/llm/webllm-errors';
 import type { LoadProgress } from '../../src/llm/webllm-progress';
@@ -13,6 +14,12 @@ import { requestGpuContext } from '../../src/gpu/device';
 import { CacheApiSource, Engine, IndexedDbCacheSource, UrlSource, loadModel, type HostLoraAdapter, type ModelConfig, type ModelSource } from '../../src/model';
 import { randomLoraAdapter } from '../../src/model/testing';
 import { mergeLora, writeMergedMlcModel } from '../../src/train/merge';
+
+/** A random test adapter: its seed and the layers it adapts. */
+interface AdapterSpec {
+  seed: number;
+  layers: number[];
+}
 
 interface Failure {
   ok: false;
@@ -41,7 +48,7 @@ function entryFor(model: TestModel): CustomModelEntry {
   return { name: model.name, record, files: [], bytes: 0, installedAt: '' };
 }
 
-let loaded: { model: WebLlmChatModel; engine: WebLlmEngine } | undefined;
+let loaded: { model: WebLlmChatModel; engine: WebWorkerMLCEngine } | undefined;
 let ours: Engine | undefined;
 const rows = new Map<string, Float64Array>();
 
@@ -50,7 +57,7 @@ const webllmHarness = {
   async load(modelId: string, options: { models?: TestModel[]; cacheBackend?: CacheBackend } = {}) {
     const progress: LoadProgress[] = [];
     const start = performance.now();
-    let engine: WebLlmEngine | undefined;
+    let engine: WebWorkerMLCEngine | undefined;
     try {
       const model = await WebLlmChatModel.load({
         modelId,
@@ -58,7 +65,7 @@ const webllmHarness = {
         ...(options.cacheBackend ? { cacheBackend: options.cacheBackend } : {}),
         onProgress: (p) => progress.push(p),
         createEngine: async (ids, config) => {
-          const made = await workerEngine(ids, config);
+          const made = await startWorkerEngine(ids, config);
           engine = made.engine;
           return made;
         },
@@ -95,16 +102,17 @@ const webllmHarness = {
   },
 
   /**
-   * WebLLM's greedy tokens with their log-probabilities: temperature 1 (so the log-probs are the model's)
-   * and a top_p so small that only the most likely token survives.
+   * WebLLM's greedy continuation of a plain text prompt (a text completion: no chat template, so both
+   * engines see exactly the tokens of `prompt`) with its log-probabilities: temperature 1 (so the
+   * log-probs are the model's) and a top_p so small that only the most likely token survives.
    */
-  async greedyLogprobs(modelId: string, messages: ChatMessage[], maxTokens: number) {
+  async completionLogprobs(prompt: string, maxTokens: number) {
     if (!loaded) throw new Error('load a model first');
     const start = performance.now();
-    const reply = await loaded.engine.chatCompletion({ model: modelId, messages, max_tokens: maxTokens, temperature: 1, top_p: 1e-6, logprobs: true, top_logprobs: 5, stream: false });
+    const reply = await loaded.engine.completions.create({ prompt, max_tokens: maxTokens, temperature: 1, top_p: 1e-6, logprobs: true, top_logprobs: 5, stream: false });
     if (Symbol.asyncIterator in reply) throw new Error('expected one completion');
     const steps = (reply.choices[0]?.logprobs?.content ?? []).map((c) => ({ token: c.token, logprob: c.logprob, top: c.top_logprobs.map((t) => ({ token: t.token, logprob: t.logprob })) }));
-    return { text: reply.choices[0]?.message.content ?? '', steps, promptTokens: reply.usage?.prompt_tokens ?? 0, ms: performance.now() - start };
+    return { text: reply.choices[0]?.text ?? '', steps, promptTokens: reply.usage?.prompt_tokens ?? 0, ms: performance.now() - start };
   },
 
   async unload() {
@@ -145,54 +153,34 @@ const webllmHarness = {
   },
 
   /**
-   * Our engine's greedy reply to the prompt tokenised as WebLLM does (each part of its conversation
-   * template on its own): at each step our most likely token, its log-probability and our top 5. Token
-   * strings, not ids, are what WebLLM reports, so the test compares those and the log-probabilities.
+   * Our engine's greedy continuation of the prompt, tokenised part by part (WebLLM's conversation
+   * template encodes each part on its own): at each step our most likely token, its log-probability
+   * and our top 5, as token strings, which is what WebLLM reports. `keepAs` keeps the first step's
+   * log-probabilities for `rowDistance`.
    */
-  async ourSteps(promptParts: string[], steps: number, adapter?: { seed: number; layers: number[] }) {
+  async ourSteps(promptParts: string[], steps: number, options: { adapter?: AdapterSpec; keepAs?: string } = {}) {
     if (!ours) throw new Error('load our engine first');
     const engine = ours;
     const tok = engine.tokenizer;
-    const options = adapter ? { adapter: useAdapter(engine, adapter) } : {};
     const ids = promptParts.flatMap((p) => tok.encode(p));
-    const promptTokens = ids.length;
-    const V = engine.config.vocabSize;
+    const session = engine.session({ maxTokens: ids.length + steps, ...(options.adapter ? { adapter: useAdapter(engine, options.adapter) } : {}) });
     const out = [];
-    for (let i = 0; i < steps; i++) {
-      const logits = await engine.logits(ids, options);
-      const row = logits.subarray((ids.length - 1) * V, ids.length * V);
-      let max = -Infinity;
-      for (const v of row) max = Math.max(max, v);
-      let sum = 0;
-      for (const v of row) sum += Math.exp(v - max);
-      const lse = max + Math.log(sum);
-      const order = [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, 5);
-      out.push({ token: tok.decode([order[0]!]), logprob: row[order[0]!]! - lse, top: order.map((id) => ({ token: tok.decode([id]), logprob: row[id]! - lse })) });
-      ids.push(order[0]!);
+    const generated: number[] = [];
+    try {
+      let next = ids;
+      for (let i = 0; i < steps; i++) {
+        await session.append(next);
+        const row = toLogprobs(await session.logits());
+        if (i === 0 && options.keepAs) rows.set(options.keepAs, row.slice(0, tok.size));
+        const order = topIds(row, 5);
+        out.push({ token: tok.decode([order[0]!]), logprob: row[order[0]!]!, top: order.map((id) => ({ token: tok.decode([id]), logprob: row[id]! })) });
+        next = [order[0]!];
+        generated.push(order[0]!);
+      }
+    } finally {
+      session.dispose();
     }
-    return { promptTokens, steps: out };
-  },
-
-  /**
-   * Keeps our engine's log-probabilities after the prompt (over the tokenizer's ids) under `label`, to
-   * compare models with `rowDistance`.
-   */
-  async keepRow(label: string, promptParts: string[], adapter?: { seed: number; layers: number[] }) {
-    if (!ours) throw new Error('load our engine first');
-    const engine = ours;
-    const ids = promptParts.flatMap((p) => engine.tokenizer.encode(p));
-    const V = engine.config.vocabSize;
-    const logits = await engine.logits(ids, adapter ? { adapter: useAdapter(engine, adapter) } : {});
-    const row = Float64Array.from(logits.subarray((ids.length - 1) * V, (ids.length - 1) * V + engine.tokenizer.size));
-    let max = -Infinity;
-    for (const v of row) max = Math.max(max, v);
-    let sum = 0;
-    for (const v of row) sum += Math.exp(v - max);
-    const lse = max + Math.log(sum);
-    rows.set(label, row.map((v) => v - lse));
-    let best = 0;
-    for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-    return { token: engine.tokenizer.decode([best]), logprob: row[best]! - lse };
+    return { promptTokens: ids.length, steps: out, text: tok.decode(generated) };
   },
 
   /** Mean and largest |a - b| of two kept rows. */
@@ -210,7 +198,7 @@ const webllmHarness = {
   },
 
   /** Merges the test adapter into the base at `baseUrl` and installs the result into WebLLM's cache with our code. */
-  async installMerged(baseUrl: string, name: string, adapter: { seed: number; layers: number[] }, cacheBackend: CacheBackend) {
+  async installMerged(baseUrl: string, name: string, adapter: AdapterSpec, cacheBackend: CacheBackend) {
     const start = performance.now();
     const source = new UrlSource(baseUrl);
     const base = await loadModel(source);
@@ -224,14 +212,27 @@ const webllmHarness = {
 
 const Q4_BASE = 'https://huggingface.co/mlc-ai/Qwen2.5-0.5B-Instruct-q4f32_1-MLC';
 
+/** Log-probabilities (over the whole vocabulary) of a logit row. */
+function toLogprobs(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const lse = max + Math.log(sum);
+  return Float64Array.from(logits, (v) => v - lse);
+}
+
+/** The ids of the k largest entries, largest first. */
+const topIds = (row: Float64Array, k: number): number[] => [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, k);
+
 /** The adapter the merge test uses: random (rank 4, every projection), on the given layers only. */
-function testAdapter(config: ModelConfig, spec: { seed: number; layers: number[] }): HostLoraAdapter {
+function testAdapter(config: ModelConfig, spec: AdapterSpec): HostLoraAdapter {
   const adapter = randomLoraAdapter(config, spec.seed);
   return { ...adapter, layers: adapter.layers.map((layer, i) => (spec.layers.includes(i) ? layer : {})) };
 }
 
 /** Adds the test adapter to our engine once (by its spec) and returns its name. */
-function useAdapter(engine: Engine, spec: { seed: number; layers: number[] }): string {
+function useAdapter(engine: Engine, spec: AdapterSpec): string {
   const name = `test-${spec.seed}-${spec.layers.join('.')}`;
   if (!engine.adapterNames.includes(name)) engine.addAdapter(name, testAdapter(engine.config, spec));
   return name;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MLC_QUANTIZATIONS } from './config';
-import { f16ToF32 } from './half';
+import { bf16ToF32, f16ToF32, f32ToBf16 } from './half';
 import { parseTensorCache, readTensorCache, writeTensorCache, type MlcTensor } from './mlc';
 import { dequantizeQ4, quantizeQ4 } from './q4';
 import { randomTinyWeights, tinyConfig } from './tiny';
@@ -102,4 +102,16 @@ describe('tensor cache', () => {
       });
     }
   }
+
+  it('reads a q0f32 model stored as f32-to-bf16 (as mlc_llm writes f32 models): every weight is the bf16 rounding of the original, as float32', async () => {
+    const config = tinyConfig('qwen2', specials);
+    const original = randomTinyWeights(config, 3);
+    const loaded = mlcWeights(await roundTrip(mlcTensorsFromWeights(original, config, 'q0f32'), { f32ToBf16: true }), config, 'q0f32', 'tensor-cache.json');
+    for (const name of hfTensorNames(config)) {
+      const got = hfTensor(loaded, config, name);
+      expect(got.data.kind, name).toBe('f32');
+      const want = Float32Array.from(dequantize(hfTensor(original, config, name)), (x) => bf16ToF32(f32ToBf16(x)));
+      expect(dequantize(got), name).toEqual(want);
+    }
+  });
 });
