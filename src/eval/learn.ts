@@ -1,6 +1,7 @@
 // The proof-of-learning experiment on generated LoCoMo data (./generate), laid out as the paper's tables:
-// BASE (the model as it is), Memory-SFT (cross-entropy on the gold answers) and Memory-R1-GRPO (reward =
-// exact match), both trained from BASE as in the paper, for the Answer Agent, each scored on the held-out
+// BASE (the model as it is), Memory-SFT (cross-entropy on the gold answers; the paper's Memory-SFT
+// imitates a GPT-5 teacher's replies, which cannot run here) and Memory-R1-GRPO (reward = exact match),
+// both trained from BASE as in the paper, for the Answer Agent, each scored on the held-out
 // (test-split) conversations by the real evaluation runner: F1 / BLEU-1 / EM per category and overall.
 // GRPO validates on conv-30 every few steps and keeps its best step (the trainer's validation hook), as
 // the paper selects checkpoints on conv-30.

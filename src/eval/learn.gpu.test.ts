@@ -1,0 +1,65 @@
+// The learning experiment end to end at a size a test can afford (`npm run bench -- learn` is the real
+// table): a learner-shaped random model with a vocabulary learned from its demonstrations, format
+// pre-training of all its weights, then Memory-SFT and Memory-R1-GRPO from it, each scored on the
+// held-out conversation by the evaluation runner, GRPO validated on conv-30 with its best step kept.
+// What it asserts is what holds at this size: pre-training and SFT lower their losses, every stage is
+// scored on the same held-out questions, and the kept GRPO step is the best-validated one. Whether GRPO
+// beats SFT is the bench's question, answered with seeds and spread.
+import { describe, expect, it } from 'vitest';
+import { useGpuRuntime } from '../gpu/test-runtime';
+import { Engine } from '../model/engine';
+import { loadModel } from '../model/load';
+import { MemorySource } from '../model/source';
+import { makeTinyModel } from '../model/tiny';
+import { learnData, learnMarkdown, learnSeed, pretrain, pretrainData, tokenizerTextOf, type LearnSettings } from './learn';
+
+const SETTINGS: LearnSettings = {
+  conversations: 3,
+  dataSeed: 5,
+  perSpeaker: 1,
+  pretrain: { conversations: 4, steps: 4, promptsPerStep: 2, lr: 3e-3 },
+  sftSteps: 4,
+  grpoSteps: 2,
+  promptsPerStep: 2,
+  groupSize: 2,
+  dynamicSampling: false,
+  sftLr: 5e-3,
+  grpoLr: 2e-3,
+  rank: 4,
+  alpha: 8,
+  validateEvery: 1,
+  validationQuestions: 2,
+  testQuestions: 3,
+  answerTokens: 6,
+};
+
+describe('the learning experiment (tiny size)', () => {
+  const gpu = useGpuRuntime();
+
+  it('pre-trains BASE, trains SFT and GRPO from it, scores all three on the same held-out questions and keeps the best-validated GRPO step', async () => {
+    const pre = await pretrainData({ ...SETTINGS, pretrain: SETTINGS.pretrain! });
+    const files = makeTinyModel({ format: 'hf', shape: 'learner', seed: 3, tokenizerText: tokenizerTextOf(pre) });
+    const engine = await Engine.create(await loadModel(new MemorySource(files, 'learner')), gpu(), { maxTokens: 2048 });
+    const data = await learnData(SETTINGS);
+
+    const pretraining = await pretrain(engine, pre, { ...SETTINGS, pretrain: SETTINGS.pretrain! });
+    expect(pretraining.loss).toHaveLength(4);
+    expect(pretraining.loss.at(-1)!).toBeLessThan(pretraining.loss[0]!);
+
+    const result = await learnSeed(engine, data, SETTINGS, 0);
+    const { sftLoss, grpoReward, validation } = result.curves;
+    expect(sftLoss).toHaveLength(4);
+    expect(sftLoss.at(-1)!).toBeLessThan(sftLoss[0]!);
+    expect(grpoReward).toHaveLength(2);
+    for (const r of grpoReward) expect(r >= 0 && r <= 1).toBe(true);
+    expect(validation.map((v) => v.step)).toEqual([1, 2]);
+    const best = validation.reduce((a, b) => (b.score > a.score ? b : a));
+    expect(result.bestStep).toBe(best.step);
+
+    const counts = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => result.stages[stage].overall.count);
+    expect(counts[0]).toBe(3);
+    expect(new Set(counts).size).toBe(1);
+    expect(learnMarkdown([result], 'learner').split('\n').filter((line) => line.startsWith('| learner |'))).toHaveLength(3);
+    engine.dispose();
+  }, 600_000);
+});
