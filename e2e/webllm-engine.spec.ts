@@ -85,9 +85,9 @@ function compareSteps(label: string, theirs: Steps, mine: Steps, tolerance: numb
 /** WebLLM's (loaded) greedy continuation of ORACLE_PROMPT with log-probs. */
 const webllmSteps = (page: Page, newTokens: number) => page.evaluate(([p, n]) => window.webllmHarness.completionLogprobs(p, n), [ORACLE_PROMPT, newTokens] as const);
 
-/** Our engine's (loaded) greedy continuation of a prompt; `keepAs` keeps its first log-prob row. */
-const ourSteps = (page: Page, parts: string[], newTokens: number, options: { adapter?: { seed: number; layers: number[] }; keepAs?: string } = {}) =>
-  page.evaluate(([p, n, o]) => window.webllmHarness.ourSteps(p, n, o), [parts, newTokens, options] as const);
+/** Our engine's (loaded) greedy continuation of ORACLE_PROMPT; `keepAs` keeps its first log-prob row. */
+const ourSteps = (page: Page, newTokens: number, options: { adapter?: { seed: number; layers: number[] }; keepAs?: string } = {}) =>
+  page.evaluate(([p, n, o]) => window.webllmHarness.ourSteps(p, n, o), [ORACLE_PROMPT, newTokens, options] as const);
 
 /** Loads our engine from what WebLLM cached under `url` and checks the server saw no request for it. */
 async function loadOursFromCache(page: Page, url: string, backend: 'cache' | 'indexeddb', requests: string[]): Promise<{ ms: number; quantization?: string }> {
@@ -124,7 +124,7 @@ test('WebLLM runs a generated 0.5B q4f32_1 model: progress, streamed chat, greed
   expect(ourLoad.quantization).toBe('q4f32_1');
   const theirs = await webllmSteps(page, 2);
   timings.logprobs2 = theirs.ms;
-  compareSteps('q4f32_1', theirs, await ourSteps(page, [ORACLE_PROMPT], 2), LOGPROB_TOLERANCE);
+  compareSteps('q4f32_1', theirs, await ourSteps(page, 2), LOGPROB_TOLERANCE);
 
   // Abort while WebLLM is still reading the prompt: an AbortError once it stops.
   const aborted = await page.evaluate((m) => window.webllmHarness.chat({ messages: m, max_tokens: 50 }, { abortAfterMs: 1000 }), MESSAGES);
@@ -214,7 +214,7 @@ async function q0f32Checks(page: Page, made: { path: string }, timings: Record<s
   const ourLoad = await loadOursFromCache(page, model.url, 'cache', requests);
   timings.ourLoad = ourLoad.ms;
   expect(ourLoad.quantization).toBe('q0f32');
-  compareSteps('q0f32', theirs, await ourSteps(page, [ORACLE_PROMPT], 2), LOGPROB_TOLERANCE);
+  compareSteps('q0f32', theirs, await ourSteps(page, 2), LOGPROB_TOLERANCE);
 }
 
 test('a merged model (random adapter on two layers) installed by our code into the IndexedDB backend: WebLLM loads and generates it; its tokens and log-probs equal our engine on the merged weights, which are nearer base + adapter than the base', async ({ page }) => {
@@ -242,15 +242,15 @@ test('a merged model (random adapter on two layers) installed by our code into t
 
   // Same weights: our engine reading the merged model from WebLLM's IndexedDB.
   await loadOursFromCache(page, merged.url, 'indexeddb', requests);
-  const mine = await ourSteps(page, [ORACLE_PROMPT], 1, { keepAs: 'merged' });
+  const mine = await ourSteps(page, 1, { keepAs: 'merged' });
   compareSteps('merged q4f32_1 (same weights)', theirs, mine, LOGPROB_TOLERANCE);
 
   // The merge carries the adapter: the merged model is nearer base + adapter (unmerged, our engine) than
   // the base. Not equal: the merge stores the adapted rows in 4 bits again, which moves every adapted
   // weight by up to half a quantisation step, as much as the base's own 4-bit rounding.
   await page.evaluate((url) => window.webllmHarness.loadOurs(url, 'url'), baseUrl);
-  const unmerged = await ourSteps(page, [ORACLE_PROMPT], 1, { adapter, keepAs: 'base+adapter' });
-  const base = await ourSteps(page, [ORACLE_PROMPT], 1, { keepAs: 'base' });
+  const unmerged = await ourSteps(page, 1, { adapter, keepAs: 'base+adapter' });
+  const base = await ourSteps(page, 1, { keepAs: 'base' });
   const toUnmerged = await page.evaluate(() => window.webllmHarness.rowDistance('merged', 'base+adapter'));
   const toBase = await page.evaluate(() => window.webllmHarness.rowDistance('merged', 'base'));
   const adapterEffect = await page.evaluate(() => window.webllmHarness.rowDistance('base+adapter', 'base'));

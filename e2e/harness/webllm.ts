@@ -153,19 +153,17 @@ const webllmHarness = {
   },
 
   /**
-   * Our engine's greedy continuation of the prompt, tokenised part by part (WebLLM's conversation
-   * template encodes each part on its own): at each step our most likely token, its log-probability
-   * and our top 5, as token strings, which is what WebLLM reports. `keepAs` keeps the first step's
-   * log-probabilities for `rowDistance`.
+   * Our engine's greedy continuation of a plain text prompt: at each step our most likely token, its
+   * log-probability and our top 5, as token strings, which is what WebLLM reports. `keepAs` keeps the
+   * first step's log-probabilities for `rowDistance`.
    */
-  async ourSteps(promptParts: string[], steps: number, options: { adapter?: AdapterSpec; keepAs?: string } = {}) {
+  async ourSteps(prompt: string, steps: number, options: { adapter?: AdapterSpec; keepAs?: string } = {}) {
     if (!ours) throw new Error('load our engine first');
     const engine = ours;
     const tok = engine.tokenizer;
-    const ids = promptParts.flatMap((p) => tok.encode(p));
+    const ids = tok.encode(prompt);
     const session = engine.session({ maxTokens: ids.length + steps, ...(options.adapter ? { adapter: useAdapter(engine, options.adapter) } : {}) });
     const out = [];
-    const generated: number[] = [];
     try {
       let next = ids;
       for (let i = 0; i < steps; i++) {
@@ -175,12 +173,11 @@ const webllmHarness = {
         const order = topIds(row, 5);
         out.push({ token: tok.decode([order[0]!]), logprob: row[order[0]!]!, top: order.map((id) => ({ token: tok.decode([id]), logprob: row[id]! })) });
         next = [order[0]!];
-        generated.push(order[0]!);
       }
     } finally {
       session.dispose();
     }
-    return { promptTokens: ids.length, steps: out, text: tok.decode(generated) };
+    return { promptTokens: ids.length, steps: out };
   },
 
   /** Mean and largest |a - b| of two kept rows. */
