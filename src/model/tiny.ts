@@ -34,7 +34,7 @@ export interface TinyModelOptions {
 /**
  * A still small shape that can learn a retrieval task on a CPU driver (the proof-of-learning bench):
  * 1.5x the tiny width, 3 layers, and a vocabulary large enough that merges learned from the task's own
- * text shorten its prompts about 2.5x.
+ * text shorten its prompts about 2.2x.
  */
 const LEARNER = { hiddenSize: 96, intermediateSize: 256, numLayers: 3, numHeads: 4, numKvHeads: 2, headDim: 24, vocabSize: 2048, maxPositionEmbeddings: 4096 };
 
