@@ -30,7 +30,9 @@ test('runs a tiny LoCoMo evaluation and shows the table with the published rows'
   await expect(ours).toHaveCount(1);
   // Both questions are temporal (category 2): "7 May 2023" is exact, "in 2021" against "2022" is not.
   await expect(ours.getByRole('cell').nth(10)).toHaveText('50.00'); // Temporal F1 (Backbone, then 3 × 3 cells before it)
-  await expect(table.getByRole('row', { name: /Memory-R1-GRPO/ })).toHaveCount(2);
+  // Table 1's GRPO rows (LLaMA-3.1-8B, Qwen-2.5-7B) and Table 3's (Qwen-2.5 3B, 7B, 14B).
+  await expect(table.getByRole('row', { name: /Memory-R1-GRPO/ })).toHaveCount(5);
+  await expect(table.getByRole('row', { name: /Qwen-2\.5-3B-Instruct BASE/ })).toContainText('24.18');
   await expect(table.getByRole('row', { name: /Mem0/ }).first()).toContainText('30.41');
 
   const json = page.waitForEvent('download');
