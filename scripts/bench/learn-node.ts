@@ -12,10 +12,9 @@
 //   LEARN_GRPO_LR [2e-3]  LEARN_RANK [8]  LEARN_VALIDATE_EVERY [8]  LEARN_VALIDATION_QUESTIONS [all]
 //   LEARN_TEST_QUESTIONS [all]  LEARN_ANSWER_TOKENS [12]  LEARN_MODEL_SEED [3]
 import { requestNodeGpuContext } from '../../src/gpu/node-device';
-import { learnData, learnMarkdown, learnSeed, learnTable, pretrain, pretrainData, tokenizerTextOf, type LearnSettings, type SeedResult } from '../../src/eval/learn';
+import { learnData, learnerModel, learnMarkdown, learnSeed, learnTable, pretrain, pretrainData, type LearnSettings, type SeedResult } from '../../src/eval/learn';
 import { Engine } from '../../src/model/engine';
 import { MemorySource } from '../../src/model/source';
-import { makeTinyModel } from '../../src/model/tiny';
 
 const env = (name: string, fallback: number): number => {
   const value = process.env[name];
@@ -53,8 +52,7 @@ const started = performance.now();
 const gpu = await requestNodeGpuContext();
 const modelSeed = env('LEARN_MODEL_SEED', 3);
 const pretrainTuples = await pretrainData({ ...settings, pretrain: settings.pretrain! });
-const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: modelSeed, shape: 'learner', tokenizerText: tokenizerTextOf(pretrainTuples) });
-const engine = await Engine.load(new MemorySource(files), gpu, { maxTokens: 4096 });
+const engine = await Engine.load(new MemorySource(learnerModel(pretrainTuples, modelSeed)), gpu, { maxTokens: 4096 });
 const data = await learnData(settings);
 const length = (t: (typeof data.tuples.answer)[number]) => engine.tokenizer.encode(engine.tokenizer.applyChatTemplate(t.prompt, { addGenerationPrompt: true })).length;
 log(`${data.tuples.answer.length} answer tuples (evidence recall@${2 * settings.perSpeaker} ${data.tuples.recall.mean}, prompts ${Math.min(...data.tuples.answer.map(length))}-${Math.max(...data.tuples.answer.map(length))} tokens); ${pretrainTuples.answer.length} pre-training demonstrations; settings ${JSON.stringify(settings)}`);

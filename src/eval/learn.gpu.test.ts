@@ -10,8 +10,7 @@ import { useGpuRuntime } from '../gpu/test-runtime';
 import { Engine } from '../model/engine';
 import { loadModel } from '../model/load';
 import { MemorySource } from '../model/source';
-import { makeTinyModel } from '../model/tiny';
-import { learnData, learnMarkdown, learnSeed, pretrain, pretrainData, tokenizerTextOf, type LearnSettings } from './learn';
+import { learnData, learnerModel, learnMarkdown, learnSeed, pretrain, pretrainData, type LearnSettings } from './learn';
 
 const SETTINGS: LearnSettings = {
   conversations: 3,
@@ -38,8 +37,7 @@ describe('the learning experiment (tiny size)', () => {
 
   it('pre-trains BASE, trains SFT and GRPO from it, scores all three on the same held-out questions and keeps the best-validated GRPO step', async () => {
     const pre = await pretrainData({ ...SETTINGS, pretrain: SETTINGS.pretrain! });
-    const files = makeTinyModel({ format: 'hf', shape: 'learner', seed: 3, tokenizerText: tokenizerTextOf(pre) });
-    const engine = await Engine.create(await loadModel(new MemorySource(files, 'learner')), gpu(), { maxTokens: 2048 });
+    const engine = await Engine.create(await loadModel(new MemorySource(learnerModel(pre, 3), 'learner')), gpu(), { maxTokens: 2048 });
     const data = await learnData(SETTINGS);
 
     const pretraining = await pretrain(engine, pre, { ...SETTINGS, pretrain: SETTINGS.pretrain! });

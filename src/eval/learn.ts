@@ -24,6 +24,7 @@ import type { ChatMessage } from '../llm/chat-model';
 import { LocalChatModel } from '../llm/local';
 import type { Engine } from '../model/engine';
 import type { HostLoraAdapter } from '../model/lora';
+import { makeTinyModel } from '../model/tiny';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer';
 import { generateLocomoText } from './generate';
 import { generatedBankModel } from './generated-oracle';
@@ -112,6 +113,11 @@ export function tokenizerTextOf(tuples: TrainingTuples, count = 40): string {
     .slice(0, count)
     .map((t) => `${t.prompt.map((m) => m.content).join('\n')}\n**Answer:** ${t.gold}\n`)
     .join('');
+}
+
+/** The learner-shaped random model (Qwen2) whose vocabulary is learned from the pre-training demonstrations. */
+export function learnerModel(pretrainTuples: TrainingTuples, seed: number): Map<string, Uint8Array> {
+  return makeTinyModel({ format: 'hf', arch: 'qwen2', seed, shape: 'learner', tokenizerText: tokenizerTextOf(pretrainTuples) });
 }
 
 /** Format pre-training: full fine-tuning of the engine's own weights by SFT on the demonstrations; returns the loss curve. */
