@@ -11,15 +11,9 @@ import { cacheApiStore, customModelRecord, indexedDbStore, installIntoWebLlmCach
 import { WebLlmError } from '../../src/llm/webllm-errors';
 import type { LoadProgress } from '../../src/llm/webllm-progress';
 import { requestGpuContext } from '../../src/gpu/device';
-import { CacheApiSource, Engine, IndexedDbCacheSource, UrlSource, loadModel, type HostLoraAdapter, type ModelConfig, type ModelSource } from '../../src/model';
-import { randomLoraAdapter } from '../../src/model/testing';
+import { CacheApiSource, Engine, IndexedDbCacheSource, UrlSource, loadModel, type HostLoraAdapter, type ModelSource } from '../../src/model';
 import { mergeLora, writeMergedMlcModel } from '../../src/train/merge';
-
-/** A random test adapter: its seed and the layers it adapts. */
-interface AdapterSpec {
-  seed: number;
-  layers: number[];
-}
+import { parsePeftAdapter, readPeftFiles } from '../../src/model/peft';
 
 interface Failure {
   ok: false;
@@ -50,6 +44,9 @@ function entryFor(model: TestModel): CustomModelEntry {
 
 let loaded: { model: WebLlmChatModel; engine: WebWorkerMLCEngine } | undefined;
 let ours: Engine | undefined;
+/** The adapter loadAdapter read (kept on the host: our engine is reloaded between checks). */
+let trained: HostLoraAdapter | undefined;
+const TRAINED = 'trained';
 const rows = new Map<string, Float64Array>();
 
 const webllmHarness = {
@@ -157,12 +154,12 @@ const webllmHarness = {
    * log-probability and our top 5, as token strings, which is what WebLLM reports. `keepAs` keeps the
    * first step's log-probabilities for `rowDistance`.
    */
-  async ourSteps(prompt: string, steps: number, options: { adapter?: AdapterSpec; keepAs?: string } = {}) {
+  async ourSteps(prompt: string, steps: number, options: { trained?: boolean; keepAs?: string } = {}) {
     if (!ours) throw new Error('load our engine first');
     const engine = ours;
     const tok = engine.tokenizer;
     const ids = tok.encode(prompt);
-    const session = engine.session({ maxTokens: ids.length + steps, ...(options.adapter ? { adapter: useAdapter(engine, options.adapter) } : {}) });
+    const session = engine.session({ maxTokens: ids.length + steps, ...(options.trained ? { adapter: useTrained(engine) } : {}) });
     const out = [];
     try {
       let next = ids;
@@ -194,12 +191,21 @@ const webllmHarness = {
     return { mean: total / x.length, max };
   },
 
-  /** Merges the test adapter into the base at `baseUrl` and installs the result into WebLLM's cache with our code. */
-  async installMerged(baseUrl: string, name: string, adapter: AdapterSpec, cacheBackend: CacheBackend) {
+  /** Reads a PEFT adapter folder (as the app imports one) for installMerged and ourSteps({ trained: true }). */
+  async loadAdapter(url: string) {
+    if (!ours) throw new Error('load our engine first');
+    trained = parsePeftAdapter(await readPeftFiles(new UrlSource(url)), ours.config);
+    if (ours.adapterNames.includes(TRAINED)) ours.removeAdapter(TRAINED);
+    return { rank: trained.rank, layers: trained.layers.length };
+  },
+
+  /** Merges the trained adapter into the base at `baseUrl` and installs the result into WebLLM's cache with our code. */
+  async installMerged(baseUrl: string, name: string, cacheBackend: CacheBackend) {
+    if (!trained) throw new Error('load an adapter first');
     const start = performance.now();
     const source = new UrlSource(baseUrl);
     const base = await loadModel(source);
-    const merged = mergeLora(base.weights, base.config, testAdapter(base.config, adapter));
+    const merged = mergeLora(base.weights, base.config, trained);
     const files = await writeMergedMlcModel(source, merged, name);
     const record = customModelRecord(prebuiltRecordFor(Q4_BASE)!, name);
     const entry = await installIntoWebLlmCache(files, record, cacheBackend === 'cache' ? cacheApiStore(caches) : indexedDbStore(indexedDB));
@@ -222,17 +228,11 @@ function toLogprobs(logits: Float32Array): Float64Array {
 /** The ids of the k largest entries, largest first. */
 const topIds = (row: Float64Array, k: number): number[] => [...row.keys()].sort((a, b) => row[b]! - row[a]!).slice(0, k);
 
-/** The adapter the merge test uses: random (rank 4, every projection), on the given layers only. */
-function testAdapter(config: ModelConfig, spec: AdapterSpec): HostLoraAdapter {
-  const adapter = randomLoraAdapter(config, spec.seed);
-  return { ...adapter, layers: adapter.layers.map((layer, i) => (spec.layers.includes(i) ? layer : {})) };
-}
-
-/** Adds the test adapter to our engine once (by its spec) and returns its name. */
-function useAdapter(engine: Engine, spec: AdapterSpec): string {
-  const name = `test-${spec.seed}-${spec.layers.join('.')}`;
-  if (!engine.adapterNames.includes(name)) engine.addAdapter(name, testAdapter(engine.config, spec));
-  return name;
+/** Adds the trained adapter to our engine once (after a reload it is gone) and returns its name. */
+function useTrained(engine: Engine): string {
+  if (!trained) throw new Error('load an adapter first');
+  if (!engine.adapterNames.includes(TRAINED)) engine.addAdapter(TRAINED, trained);
+  return TRAINED;
 }
 
 declare global {

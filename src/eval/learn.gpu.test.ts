@@ -1,9 +1,9 @@
 // The learning experiment end to end at a size a test can afford (`npm run bench -- learn` is the real
 // table): a learner-shaped random model with a vocabulary learned from its demonstrations, format
 // pre-training of all its weights, then Memory-SFT and Memory-R1-GRPO from it, each scored on the
-// held-out conversation by the evaluation runner, GRPO validated on conv-30 with its best step kept.
+// held-out conversation by the evaluation runner, both validated on conv-30 with their best step kept.
 // What it asserts is what holds at this size: pre-training and SFT lower their losses, every stage is
-// scored on the same held-out questions, and the kept GRPO step is the best-validated one. Whether GRPO
+// scored on the same held-out questions, and each stage keeps its best-validated step (BASE's included). Whether GRPO
 // beats SFT is the bench's question, answered with seeds and spread.
 import { describe, expect, it } from 'vitest';
 import { useGpuRuntime } from '../gpu/test-runtime';
@@ -35,7 +35,7 @@ const SETTINGS: LearnSettings = {
 describe('the learning experiment (tiny size)', () => {
   const gpu = useGpuRuntime();
 
-  it('pre-trains BASE, trains SFT and GRPO from it, scores all three on the same held-out questions and keeps the best-validated GRPO step', async () => {
+  it('pre-trains BASE, trains SFT and GRPO from it, scores all three on the same held-out questions and keeps each stage\'s best-validated step', async () => {
     const pre = await pretrainData({ ...SETTINGS, pretrain: SETTINGS.pretrain! });
     const engine = await Engine.create(await loadModel(new MemorySource(learnerModel(pre, 3), 'learner')), gpu(), { maxTokens: 2048 });
     const data = await learnData(SETTINGS);
@@ -52,9 +52,12 @@ describe('the learning experiment (tiny size)', () => {
     expect(sftLoss[4]! + sftLoss[5]!).toBeLessThan(sftLoss[0]! + sftLoss[1]!);
     expect(grpoReward).toHaveLength(2);
     for (const r of grpoReward) expect(r >= 0 && r <= 1).toBe(true);
-    expect(validation.map((v) => v.step)).toEqual([1, 2]);
-    const best = validation.reduce((a, b) => (b.score > a.score ? b : a));
-    expect(result.bestStep).toBe(best.step);
+    // Both stages validate their start (BASE) and each step, and keep the best (the first of equals).
+    for (const stage of ['SFT', 'GRPO'] as const) {
+      const scores = validation[stage];
+      expect(scores.map((v) => v.step)).toEqual(stage === 'SFT' ? [0, 1, 2, 3, 4, 5, 6] : [0, 1, 2]);
+      expect(result.bestStep[stage]).toBe(scores.reduce((a, b) => (b.score > a.score ? b : a)).step);
+    }
 
     const counts = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => result.stages[stage].overall.count);
     expect(counts[0]).toBe(3);

@@ -19,8 +19,8 @@ const seed = (seed: number, grpoEm: number): SeedResult => ({
     SFT: summarize([result(1, 1), result(2, 0), result(3, 0), result(4, 0)]),
     GRPO: summarize([result(1, 1), result(2, grpoEm), result(3, 0), result(4, 0)]),
   },
-  curves: { sftLoss: [], grpoReward: [], validation: [] },
-  bestStep: null,
+  curves: { sftLoss: [], grpoReward: [], validation: { SFT: [], GRPO: [] } },
+  bestStep: { SFT: null, GRPO: null },
   tokensPerSecond: { sft: 0, grpo: 0 },
 });
 

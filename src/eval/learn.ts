@@ -3,8 +3,9 @@
 // imitates a GPT-5 teacher's replies, which cannot run here) and Memory-R1-GRPO (reward = exact match),
 // both trained from BASE as in the paper, for the Answer Agent, each scored on the held-out
 // (test-split) conversations by the real evaluation runner: F1 / BLEU-1 / EM per category and overall.
-// GRPO validates on conv-30 every few steps and keeps its best step (the trainer's validation hook), as
-// the paper selects checkpoints on conv-30.
+// SFT and GRPO alike validate on conv-30 before their first step and every few steps, and keep their
+// best step (the trainer's validation hook; step 0 is BASE itself), as the paper selects checkpoints on
+// conv-30: a stage that only hurts on validation is scored as BASE.
 //
 // A model of random weights knows no language, so BASE is first made by format pre-training (ours): full
 // fine-tuning by SFT on answer-agent demonstrations from a separate generated file (other people, other
@@ -25,6 +26,7 @@ import { LocalChatModel } from '../llm/local';
 import type { Engine } from '../model/engine';
 import type { HostLoraAdapter } from '../model/lora';
 import { makeTinyModel } from '../model/tiny';
+import type { TaskExample, TrainingTask } from '../train/task';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer';
 import { generateLocomoText } from './generate';
 import { generatedBankModel } from './generated-oracle';
@@ -76,10 +78,10 @@ export type Stage = 'BASE' | 'SFT' | 'GRPO';
 export interface SeedResult {
   seed: number;
   stages: Record<Stage, EvalSummary>;
-  /** SFT loss and GRPO mean reward per step; validation scores (EM 0-1 on conv-30) by step. */
-  curves: { sftLoss: number[]; grpoReward: number[]; validation: { step: number; score: number }[] };
-  /** The GRPO step whose adapter was kept (best validation), and training tokens per second. */
-  bestStep: number | null;
+  /** SFT loss and GRPO mean reward per step; each stage's validation scores (EM 0-1 on conv-30) by step (step 0: its start, BASE). */
+  curves: { sftLoss: number[]; grpoReward: number[]; validation: Record<'SFT' | 'GRPO', { step: number; score: number }[]> };
+  /** Each stage's kept step (best validation; 0 when no step beat BASE; null without validation). */
+  bestStep: Record<'SFT' | 'GRPO', number | null>;
   tokensPerSecond: { sft: number; grpo: number };
 }
 
@@ -182,50 +184,69 @@ function validatedAnswerTask(engine: Engine, data: LearnData, settings: LearnSet
   };
 }
 
-/** One seed of BASE, SFT and GRPO (both from BASE); `log` gets progress lines. */
+/** What one trained stage leaves: its steps, validation scores by step (0: the start, BASE) and the kept step. */
+interface TrainedStage {
+  steps: StepMetrics[];
+  validation: { step: number; score: number }[];
+  /** The best-validated step, whose adapter the engine now holds under the stage's name (0: no step beat BASE). */
+  bestStep: number | null;
+}
+
+/**
+ * Trains one adapter from BASE, validating on conv-30 before the first step and every validateEvery
+ * steps, and leaves its best-validated state in the engine under options.adapterName (the last step's
+ * when validation is off). SFT and GRPO are kept alike, so neither gets a checkpoint choice the other lacks.
+ */
+async function trainStage(engine: Engine, task: TrainingTask<TaskExample>, options: TrainerOptions, log: (m: StepMetrics) => void): Promise<TrainedStage> {
+  const trainer = new Trainer(engine, options, task);
+  const steps = await trainer.run({ onProgress: log });
+  const kept: HostLoraAdapter = trainer.best?.adapter ?? (await trainer.downloadAdapter());
+  const name = trainer.config.adapterName;
+  const validation = [
+    ...(trainer.startScore === null ? [] : [{ step: 0, score: trainer.startScore }]),
+    ...steps.flatMap((m) => (m.validation === undefined ? [] : [{ step: m.step, score: m.validation }])),
+  ];
+  const bestStep = trainer.best?.step ?? null;
+  trainer.dispose();
+  engine.removeAdapter(name);
+  engine.addAdapter(name, kept);
+  return { steps, validation, bestStep };
+}
+
+const validationText = (m: StepMetrics): string => (m.validation !== undefined ? ` validation EM ${m.validation.toFixed(3)}` : '');
+
+/** One seed of BASE, SFT and GRPO (both from BASE, each kept at its best-validated step); `log` gets progress lines. */
 export async function learnSeed(engine: Engine, data: LearnData, settings: LearnSettings, seed: number, log: (line: string) => void = () => {}): Promise<SeedResult> {
   const task = validatedAnswerTask(engine, data, settings);
-  const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 } };
+  const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 }, validateEvery: settings.validateEvery };
   const base = await evaluate(engine, data, 'test', settings);
   log(`seed ${seed} BASE: EM ${base.overall.em} F1 ${base.overall.f1}`);
 
   const sftName = `sft-${seed}`;
-  const sft = new Trainer(engine, { ...common, algorithm: 'sft', totalSteps: settings.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, task);
-  const sftSteps = await sft.run({ onProgress: (m) => log(`seed ${seed} SFT step ${m.step}: loss ${m.loss.toFixed(3)} ${m.tokensPerSecond.toFixed(0)} tok/s`) });
-  sft.dispose();
+  const sft = await trainStage(engine, task, { ...common, algorithm: 'sft', totalSteps: settings.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, (m) =>
+    log(`seed ${seed} SFT step ${m.step}: loss ${m.loss.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`),
+  );
   const sftEval = await evaluate(engine, data, 'test', settings, sftName);
-  log(`seed ${seed} SFT: EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
+  log(`seed ${seed} SFT (step ${sft.bestStep ?? settings.sftSteps}): EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
+  engine.removeAdapter(sftName);
 
   const grpoName = `grpo-${seed}`;
-  const grpo = new Trainer(
-    engine,
-    { ...common, algorithm: 'grpo', totalSteps: settings.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, validateEvery: settings.validateEvery, adapterName: grpoName },
-    task,
-  );
-  const grpoSteps = await grpo.run({
-    onProgress: (m) => log(`seed ${seed} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${m.validation !== undefined ? ` validation EM ${m.validation.toFixed(3)}` : ''} ${m.tokensPerSecond.toFixed(0)} tok/s`),
-  });
-  // The kept policy: the best-validated step's adapter (the last step's when validation never ran).
-  const kept: HostLoraAdapter = grpo.best?.adapter ?? (await grpo.downloadAdapter());
-  const bestStep = grpo.best?.step ?? null;
-  grpo.dispose();
-  engine.removeAdapter(grpoName);
-  engine.addAdapter(grpoName, kept);
+  const grpoOptions: TrainerOptions = { ...common, algorithm: 'grpo', totalSteps: settings.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, adapterName: grpoName };
+  const grpo = await trainStage(engine, task, grpoOptions, (m) => log(`seed ${seed} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`));
   const grpoEval = await evaluate(engine, data, 'test', settings, grpoName);
-  log(`seed ${seed} GRPO (step ${bestStep ?? settings.grpoSteps}): EM ${grpoEval.overall.em} F1 ${grpoEval.overall.f1}`);
+  log(`seed ${seed} GRPO (step ${grpo.bestStep ?? settings.grpoSteps}): EM ${grpoEval.overall.em} F1 ${grpoEval.overall.f1}`);
   engine.removeAdapter(grpoName);
-  engine.removeAdapter(sftName);
 
   return {
     seed,
     stages: { BASE: base, SFT: sftEval, GRPO: grpoEval },
     curves: {
-      sftLoss: sftSteps.map((m) => +m.loss.toFixed(4)),
-      grpoReward: grpoSteps.map((m) => +(m.rewardMean ?? 0).toFixed(4)),
-      validation: grpoSteps.flatMap((m) => (m.validation === undefined ? [] : [{ step: m.step, score: m.validation }])),
+      sftLoss: sft.steps.map((m) => +m.loss.toFixed(4)),
+      grpoReward: grpo.steps.map((m) => +(m.rewardMean ?? 0).toFixed(4)),
+      validation: { SFT: sft.validation, GRPO: grpo.validation },
     },
-    bestStep,
-    tokensPerSecond: { sft: +tokensPerSecond(sftSteps).toFixed(1), grpo: +tokensPerSecond(grpoSteps).toFixed(1) },
+    bestStep: { SFT: sft.bestStep, GRPO: grpo.bestStep },
+    tokensPerSecond: { sft: +tokensPerSecond(sft.steps).toFixed(1), grpo: +tokensPerSecond(grpo.steps).toFixed(1) },
   };
 }
 

@@ -232,13 +232,18 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       let savedAt = -1;
       try {
         void announce();
+        const saveBest = async (): Promise<void> => {
+          const storage = await deps.storage(deps.modelUrl());
+          await deps.serial(() => saveCheckpoint(storage, t, BEST_CHECKPOINT));
+        };
+        if (await deps.serial(() => t.validateStart())) {
+          if (myEpoch !== epoch) return;
+          await saveBest();
+        }
         while (t.stepsDone < t.config.totalSteps && request === null) {
           const metrics = await deps.serial(() => t.step());
           if (myEpoch !== epoch) return;
-          if (t.bestIsNew) {
-            const storage = await deps.storage(deps.modelUrl());
-            await deps.serial(() => saveCheckpoint(storage, t, BEST_CHECKPOINT));
-          }
+          if (t.bestIsNew) await saveBest();
           emit({ type: 'step', metrics });
           if (metrics.step % every === 0 && metrics.step < t.config.totalSteps) {
             await checkpoint(t);

@@ -8,6 +8,7 @@
 // Rows are independent, so a row range of a quantised matrix is itself a valid quantised matrix.
 
 import { f16ToF32, f32ToF16 } from './half';
+import type { Rng } from './rng';
 
 export const Q4_GROUP_SIZE = 32;
 export const Q4_PER_WORD = 8;
@@ -28,8 +29,25 @@ function checkCols(cols: number): void {
   if (cols % Q4_GROUP_SIZE !== 0) throw new Error(`q4 quantisation needs the input dimension (${cols}) to be a multiple of ${Q4_GROUP_SIZE}`);
 }
 
-/** Quantises a row-major [rows, cols] matrix the way MLC's converter does (round half away from zero, as TVM's round). */
-export function quantizeQ4(values: ArrayLike<number>, rows: number, cols: number, scaleDtype: ScaleDtype): Q4Data {
+/** How far from a grid point (in steps) a value still counts as on it: float error of W = (n - 7)·scale. */
+const ON_GRID = 1e-4;
+
+/**
+ * x rounded up with probability frac(x), else down: unbiased, so a change smaller than half a step
+ * survives in expectation where round-to-nearest would drop it. Values on the grid stay exactly put.
+ */
+function roundStochastic(x: number, rng: Rng): number {
+  const nearest = Math.round(x);
+  if (Math.abs(x - nearest) < ON_GRID) return nearest;
+  const floor = Math.floor(x);
+  return rng() < x - floor ? floor + 1 : floor;
+}
+
+/**
+ * Quantises a row-major [rows, cols] matrix the way MLC's converter does (round half away from zero, as
+ * TVM's round), or, given `rng`, with stochastic rounding (the merge: see train/merge.ts).
+ */
+export function quantizeQ4(values: ArrayLike<number>, rows: number, cols: number, scaleDtype: ScaleDtype, rng?: Rng): Q4Data {
   checkCols(cols);
   const groups = cols / Q4_GROUP_SIZE;
   const qWeight = new Uint32Array((rows * cols) / Q4_PER_WORD);
@@ -48,7 +66,7 @@ export function quantizeQ4(values: ArrayLike<number>, rows: number, cols: number
       const scale = scales[r * groups + Math.floor(c / Q4_GROUP_SIZE)]!;
       // x ≥ 0 up to rounding, so Math.round (half up) is TVM's round (half away from zero) here.
       const x = values[r * cols + c]! / (scale === 0 ? 1 : scale) + MAX_INT;
-      const nibble = Math.min(Math.max(Math.round(x), 0), 2 * MAX_INT);
+      const nibble = Math.min(Math.max(rng ? roundStochastic(x, rng) : Math.round(x), 0), 2 * MAX_INT);
       const word = (r * cols + c) >> 3;
       qWeight[word] = (qWeight[word]! | (nibble << (4 * (c % Q4_PER_WORD)))) >>> 0;
     }

@@ -182,9 +182,9 @@ describe('training recipe (tiny models)', () => {
     const real = await trainer.validator!({ engine, adapterName: 'val', step: 0 });
     expect(real).toBeGreaterThanOrEqual(0);
     expect(real).toBeLessThanOrEqual(1);
-    // ...replaced here by scripted scores, so the best step is known: step 2.
-    const scores = [0.2, 0.9, 0.4];
-    trainer.validator = async ({ step }) => scores[step - 1]!;
+    // ...replaced here by scripted scores (step 0 is the start), so the best step is known: step 2.
+    const scores = [0.1, 0.2, 0.9, 0.4];
+    trainer.validator = async ({ step }) => scores[step]!;
     const storage = new MemoryCheckpointStorage();
     const adapters: number[][] = [];
     const history: StepMetrics[] = await trainer.run({
@@ -193,7 +193,8 @@ describe('training recipe (tiny models)', () => {
         adapters.push(flatAdapter(await trainer.downloadAdapter()));
       },
     });
-    expect(history.map((m) => m.validation)).toEqual(scores);
+    expect(trainer.startScore).toBe(0.1);
+    expect(history.map((m) => m.validation)).toEqual(scores.slice(1));
     expect(trainer.best?.step).toBe(2);
     const best = decodeCheckpoint(await storage.load(BEST_CHECKPOINT), BEST_CHECKPOINT);
     expect(best.step).toBe(2);
@@ -205,6 +206,23 @@ describe('training recipe (tiny models)', () => {
     const resumed = await resumeTrainer(engine, decodeCheckpoint(await storage.load('step-0000003.ckpt')), syntheticTask(), { totalSteps: 4 });
     expect(resumed.best).toEqual({ step: 2, score: 0.9 });
     resumed.dispose();
+
+    // A run whose every step validates worse than its start keeps the start: step 0, the fresh adapter
+    // (PEFT's B = 0, so exactly the base model), saved as best.ckpt before the first step.
+    const worse = new Trainer(engine, { ...options, adapterName: 'worse' }, syntheticTask());
+    const fresh = flatAdapter(await worse.downloadAdapter());
+    worse.validator = async ({ step }) => (step === 0 ? 0.5 : 0.5 - step / 10);
+    const worseStorage = new MemoryCheckpointStorage();
+    const saved: number[] = [];
+    await worse.run({ onBest: (b) => { saved.push(b.step); return saveCheckpoint(worseStorage, worse, BEST_CHECKPOINT).then(() => undefined); } });
+    expect(saved).toEqual([0]);
+    expect(worse.best?.step).toBe(0);
+    expect(flatAdapter(worse.best!.adapter!)).toEqual(fresh);
+    const start = decodeCheckpoint(await worseStorage.load(BEST_CHECKPOINT), BEST_CHECKPOINT);
+    expect(start.step).toBe(0);
+    expect(flatAdapter(start.adapter!)).toEqual(fresh);
+    expect(flatAdapter(await worse.downloadAdapter())).not.toEqual(fresh);
+    worse.dispose();
     engine.dispose();
   }, 120_000);
 

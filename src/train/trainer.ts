@@ -10,9 +10,9 @@
 //   ppo-step.ts    ppo: the same rollouts, GAE over a value head (value-head.ts), ppoObjective
 //   sft-step.ts    sft: token cross-entropy on the task's targets
 //
-// Validation: every validateEvery steps the task's validate() (or a validator set on the trainer)
-// scores the policy on held-out data; the best score's step and adapter are kept (`best`), and the
-// hosts save that state as the checkpoint `best.ckpt`.
+// Validation: before the first step and every validateEvery steps the task's validate() (or a
+// validator set on the trainer) scores the policy on held-out data; the best score's step and adapter
+// are kept (`best`; step 0 is the start), and the hosts save that state as the checkpoint `best.ckpt`.
 //
 // Reproducibility: step s draws its prompts and samples from createRng(mix(seed, s)) only, so a run
 // resumed from a checkpoint at step s continues with exactly the same samples.
@@ -103,8 +103,10 @@ export class Trainer<E extends TaskExample = TaskExample> {
   private runSeconds: number[] = [];
   /** Scores the policy every config.validateEvery steps (default: the task's validate). */
   validator: Validator | null;
-  /** The best-validated step of this run (null before any validation). */
+  /** The best-validated step of this run (null before any validation); step 0 is the starting policy. */
   best: BestStep | null = null;
+  /** The starting policy's validation score (null until validateStart ran, or without validation). */
+  startScore: number | null = null;
 
   /**
    * Adds a fresh adapter (PEFT init; or `initial`, e.g. from a checkpoint) to the engine under
@@ -173,21 +175,41 @@ export class Trainer<E extends TaskExample = TaskExample> {
     return this.best !== null && this.best.step === this.stepsDone && this.history.at(-1)?.validation !== undefined;
   }
 
+  /**
+   * Scores the starting policy before the first step (when validation is on), so a run whose steps all
+   * validate worse keeps its start (step 0) rather than its least bad step. Returns whether it ran; the
+   * caller saves `best.ckpt` then, as after a step whose bestIsNew.
+   */
+  async validateStart(): Promise<boolean> {
+    if (this.stepsDone !== 0 || this.best !== null || !this.validationOn) return false;
+    this.startScore = await this.validateNow();
+    return true;
+  }
+
+  private get validationOn(): boolean {
+    return this.validator !== null && this.config.validateEvery > 0;
+  }
+
   /** Validation after a due step (and after the last planned one): the score in the metrics, a new best kept. */
   private async validateIfDue(metrics: StepMetrics): Promise<void> {
-    const every = this.config.validateEvery;
-    if (!this.validator || every === 0) return;
-    if (this.stepsDone % every !== 0 && this.stepsDone !== this.config.totalSteps) return;
-    const score = await this.validator({ engine: this.engine, adapterName: this.adapter ? this.config.adapterName : undefined, step: this.stepsDone });
+    if (!this.validationOn) return;
+    if (this.stepsDone % this.config.validateEvery !== 0 && this.stepsDone !== this.config.totalSteps) return;
+    metrics.validation = await this.validateNow();
+  }
+
+  /** The policy's validation score now; kept as best (with its adapter) when it beats the best so far. */
+  private async validateNow(): Promise<number> {
+    const score = await this.validator!({ engine: this.engine, adapterName: this.adapter ? this.config.adapterName : undefined, step: this.stepsDone });
     if (!Number.isFinite(score)) throw new Error(`validation of task "${this.task.name}" returned ${score}; it must return a finite score`);
-    metrics.validation = score;
     if (this.best === null || score > this.best.score) this.best = { step: this.stepsDone, score, ...(this.adapter ? { adapter: await this.downloadAdapter() } : {}) };
+    return score;
   }
 
   /** Steps until `steps` are completed in total (default config.totalSteps); stops between steps on abort. */
   async run(options: RunOptions = {}): Promise<StepMetrics[]> {
     const target = options.steps ?? this.config.totalSteps;
     const out: StepMetrics[] = [];
+    if (await this.validateStart()) await options.onBest?.(this.best!);
     while (this.stepsDone < target) {
       if (options.signal?.aborted) throw abortError();
       const m = await this.step();

@@ -232,7 +232,8 @@ Progress (reward, KL, loss, tokens/s) goes to stderr.`,
         `reward ${fmt(m.rewardMean)} kl ${fmt(m.kl, 4)} loss ${fmt(m.loss, 4)}${m.truncated ? ` truncated ${m.truncated}` : ''}${m.groupsDropped ? ` dropped ${m.groupsDropped}` : ''}${m.validation !== undefined ? ` validation ${fmt(m.validation)}` : ''} ${m.tokensPerSecond.toFixed(0)} tok/s eta ${Math.round(m.etaSeconds)}s`;
       await trainer.run({
         steps,
-        onBest: async () => {
+        onBest: async (best) => {
+          if (best.step === 0 && !values.json) process.stderr.write(`validation of the starting policy: ${fmt(best.score)}\n`);
           await saveCheckpoint(storage, trainer, BEST_CHECKPOINT);
         },
         onProgress: async (m) => {
