@@ -7,7 +7,7 @@
 // Sizes come from the environment (defaults in brackets), so the same script runs a quick check on a
 // CPU driver and a larger table on a GPU:
 //   LEARN_SEEDS [0,1,2]  LEARN_CONVERSATIONS [5]  LEARN_DATA_SEED [1]  LEARN_PER_SPEAKER [2]
-//   LEARN_PRETRAIN_CONVERSATIONS [40]  LEARN_PRETRAIN_STEPS [150]  LEARN_PRETRAIN_PROMPTS [4]  LEARN_PRETRAIN_LR [1e-3]
+//   LEARN_PRETRAIN_CONVERSATIONS [80]  LEARN_PRETRAIN_STEPS [360]  LEARN_PRETRAIN_PROMPTS [4]  LEARN_PRETRAIN_LR [2e-3]
 //   LEARN_SFT_STEPS [24]  LEARN_GRPO_STEPS [24]  LEARN_PROMPTS [2]  LEARN_GROUP [4]  LEARN_DYNAMIC [1]  LEARN_SFT_LR [2e-3]
 //   LEARN_GRPO_LR [2e-3]  LEARN_RANK [8]  LEARN_VALIDATE_EVERY [8]  LEARN_VALIDATION_QUESTIONS [all]
 //   LEARN_TEST_QUESTIONS [all]  LEARN_ANSWER_TOKENS [12]  LEARN_MODEL_SEED [3]
@@ -31,7 +31,7 @@ const settings: LearnSettings = {
   conversations: env('LEARN_CONVERSATIONS', 5),
   dataSeed: env('LEARN_DATA_SEED', 1),
   perSpeaker: env('LEARN_PER_SPEAKER', 2),
-  pretrain: { conversations: env('LEARN_PRETRAIN_CONVERSATIONS', 40), steps: env('LEARN_PRETRAIN_STEPS', 150), promptsPerStep: env('LEARN_PRETRAIN_PROMPTS', 4), lr: env('LEARN_PRETRAIN_LR', 1e-3) },
+  pretrain: { conversations: env('LEARN_PRETRAIN_CONVERSATIONS', 80), steps: env('LEARN_PRETRAIN_STEPS', 360), promptsPerStep: env('LEARN_PRETRAIN_PROMPTS', 4), lr: env('LEARN_PRETRAIN_LR', 2e-3) },
   sftSteps: env('LEARN_SFT_STEPS', 24),
   grpoSteps: env('LEARN_GRPO_STEPS', 24),
   promptsPerStep: env('LEARN_PROMPTS', 2),
