@@ -11,8 +11,8 @@ import { cacheApiStore, customModelRecord, indexedDbStore, installIntoWebLlmCach
 import { WebLlmError } from '../../src/llm/webllm-errors';
 import type { LoadProgress } from '../../src/llm/webllm-progress';
 import { requestGpuContext } from '../../src/gpu/device';
-import { CacheApiSource, Engine, IndexedDbCacheSource, UrlSource, loadModel, type HostLoraAdapter, type ModelSource } from '../../src/model';
-import { mergeLora, writeMergedMlcModel } from '../../src/train/merge';
+import { CacheApiSource, Engine, IndexedDbCacheSource, UrlSource, type HostLoraAdapter, type ModelSource } from '../../src/model';
+import { mergeIntoMlcFolder } from '../../src/train/merge';
 import { parsePeftAdapter, readPeftFiles } from '../../src/model/peft';
 
 interface Failure {
@@ -203,10 +203,7 @@ const webllmHarness = {
   async installMerged(baseUrl: string, name: string, cacheBackend: CacheBackend) {
     if (!trained) throw new Error('load an adapter first');
     const start = performance.now();
-    const source = new UrlSource(baseUrl);
-    const base = await loadModel(source);
-    const merged = mergeLora(base.weights, base.config, trained);
-    const files = await writeMergedMlcModel(source, merged, name);
+    const files = await mergeIntoMlcFolder(new UrlSource(baseUrl), trained, name);
     const record = customModelRecord(prebuiltRecordFor(Q4_BASE)!, name);
     const entry = await installIntoWebLlmCache(files, record, cacheBackend === 'cache' ? cacheApiStore(caches) : indexedDbStore(indexedDB));
     return { name: entry.name, url: record.model, files: entry.files.length, bytes: entry.bytes, ms: performance.now() - start };

@@ -12,14 +12,13 @@ import type { LocomoConversation } from '../eval/locomo';
 import type { LocomoRunSetup } from '../eval/tuples.idb';
 import type { TrainingTuples, TupleCache } from '../eval/tuples';
 import type { Engine } from '../model/engine';
-import { loadModel } from '../model/load';
 import type { HostLoraAdapter } from '../model/lora';
 import { writePeftAdapter } from '../model/peft';
 import type { ModelSource } from '../model/source';
 import { BEST_CHECKPOINT, decodeCheckpoint, latestCheckpoint, resumeTrainer, saveCheckpoint, type Checkpoint, type CheckpointStorage } from '../train/checkpoint';
 import { writeHfModel } from '../train/export-hf';
 import { hostModelWeights } from '../train/full-weights';
-import { mergeLora, writeMergedMlcModel } from '../train/merge';
+import { mergeIntoMlcFolder } from '../train/merge';
 import { fullFineTuneProblem } from '../train/params';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { syntheticTask } from '../train/tasks/synthetic';
@@ -456,10 +455,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
         );
       }
       const { adapter, step } = await adapterForExport(undefined);
-      const source = deps.modelSource();
-      const base = await loadModel(source);
-      const merged = mergeLora(base.weights, base.config, adapter);
-      const files = await writeMergedMlcModel(source, merged, name, { note: { base: deps.modelUrl(), step } });
+      const files = await mergeIntoMlcFolder(deps.modelSource(), adapter, name, { note: { base: deps.modelUrl(), step } });
       const entry = await installIntoWebLlmCache(files, customModelRecord(baseRecord, name));
       return { name: entry.name, files: entry.files, bytes: entry.bytes };
     },

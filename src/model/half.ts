@@ -1,5 +1,6 @@
 // IEEE half (f16) and bfloat16 conversions on raw 16-bit patterns. Typed arrays have no Float16Array
 // everywhere we run (Node 20), so 16-bit floats travel as Uint16Array and are converted here.
+import type { Rng } from './rng';
 
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
@@ -68,9 +69,33 @@ export function f16ArrayToF32(src: Uint16Array): Float32Array {
   return out;
 }
 
-export function f32ArrayToF16(src: ArrayLike<number>): Uint16Array {
+/**
+ * `value` rounded to one of the two 16-bit values either side of it, the farther one with probability
+ * its share of the gap: unbiased, so a change under half a step survives in expectation where rounding
+ * to nearest drops it (a merge: see train/merge.ts). A value the format holds exactly stays put.
+ */
+function roundStochastic16(value: number, encode: (v: number) => number, decode: (bits: number) => number, rng: Rng): number {
+  const nearest = encode(value);
+  const near = decode(nearest);
+  if (near === value || !Number.isFinite(near) || Number.isNaN(value)) return nearest;
+  // Sign-magnitude bit patterns: one more is one step farther from zero, one less one step nearer.
+  const other = Math.abs(value) > Math.abs(near) ? nearest + 1 : nearest - 1;
+  const far = decode(other);
+  if (!Number.isFinite(far)) return nearest;
+  return rng() < Math.abs(value - near) / Math.abs(far - near) ? other : nearest;
+}
+
+/** f32 values → f16 bit patterns: to nearest even, or, given `rng`, stochastically. */
+export function f32ArrayToF16(src: ArrayLike<number>, rng?: Rng): Uint16Array {
   const out = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = f32ToF16(src[i]!);
+  for (let i = 0; i < src.length; i++) out[i] = rng ? roundStochastic16(src[i]!, f32ToF16, f16ToF32, rng) : f32ToF16(src[i]!);
+  return out;
+}
+
+/** f32 values rounded stochastically onto the bf16 grid, kept as f32 (each exactly a bf16 value). */
+export function roundToBf16Stochastic(src: ArrayLike<number>, rng: Rng): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = bf16ToF32(roundStochastic16(src[i]!, f32ToBf16, bf16ToF32, rng));
   return out;
 }
 

@@ -4,21 +4,23 @@
 //
 //   W' = W + scale · B·A   for every targeted module (q/k/v rows of the fused qkv, gate/up rows of gate_up,
 //                           o, down), from the dequantised base, then stored back in the base's precision:
-//   f32 → f32 (one rounding); f16 → f16 (W + scale·B·A rounded to f32, then to f16, nearest even);
-//   q4 → MLC group quantisation of the merged rows (quantizeQ4, same scale dtype), rounded stochastically
-//        (seeded, so a merge is reproducible). The base's weights already lie on the 4-bit grid, so
-//        rounding W + scale·B·A to nearest returns every weight whose change is under half a step as it
-//        was, and a trained adapter's changes mostly are (a 4-step adapter on the 0.5B-shaped test model:
-//        ~1e-4 against steps of ~1e-2; merged to nearest, its taught token's log-prob went from -0.00
-//        back to -17.3, the base's being -18.8). Stochastic rounding keeps each change in expectation.
+//   f32 → f32 (one rounding to f32), or onto the bf16 grid when the base's folder stores f32 as bf16;
+//   f16 → f16; q4 → MLC group quantisation of the merged rows (quantizeQ4, same scale dtype).
+// Every rounding onto a grid coarser than f32 is stochastic (seeded, so a merge is reproducible). The
+// base's weights already lie on that grid, so rounding W + scale·B·A to nearest returns every weight
+// whose change is under half a step as it was, and a trained adapter's changes mostly are (a 4-step
+// adapter on the 0.5B-shaped test model: ~1e-4 against q4 steps of ~1e-2; merged to nearest, its taught
+// token's log-prob went from -0.00 back to -17.3, the base's being -18.8). bf16's step at such weights is
+// ~1e-4 too. Stochastic rounding keeps each change in expectation.
 // Only the rows of targeted modules are recomputed: q4 rows are independent, so re-quantising just the q
 // rows of qkv leaves k and v bit-identical. Untargeted tensors are the base's own objects.
 
 import { parseJsonFile, utf8Encode } from '../model/bytes';
 import { parseMlcChatConfig, type ModelConfig, type Quantization } from '../model/config';
-import { f32ArrayToF16 } from '../model/half';
+import { loadModel } from '../model/load';
+import { f32ArrayToF16, roundToBf16Stochastic } from '../model/half';
 import { checkHostAdapter, fusedSlice, loraDims, type HostLoraAdapter } from '../model/lora';
-import { NDARRAY_CACHE, TENSOR_CACHE, TENSOR_CACHE_NAMES, parseTensorCache, writeTensorCache, type MlcTensor } from '../model/mlc';
+import { NDARRAY_CACHE, TENSOR_CACHE, TENSOR_CACHE_NAMES, parseTensorCache, writeTensorCache, type MlcTensor, type TensorCache } from '../model/mlc';
 import { Q4_GROUP_SIZE, Q4_PER_WORD, quantizeQ4 } from '../model/q4';
 import { createRng, type Rng } from '../model/rng';
 import type { LoraMatrix, LoraTarget } from '../model/reference';
@@ -58,12 +60,12 @@ function copyData(d: WeightData): WeightData {
   return d.kind === 'f32' ? { kind: 'f32', data: d.data.slice() } : { kind: 'f16', data: d.data.slice() };
 }
 
-/** Overwrites rows [start, start+rows) of `t` (a private copy) with `values` in t's own precision (q4: rounded stochastically with `rng`). */
-function storeRows(t: WeightTensor, start: number, rows: number, values: Float32Array, rng: Rng): void {
+/** Overwrites rows [start, start+rows) of `t` (a private copy) with `values` in t's own precision, rounded stochastically with `rng`. */
+function storeRows(t: WeightTensor, start: number, rows: number, values: Float32Array, rng: Rng, f32AsBf16: boolean): void {
   const cols = t.shape[1]!;
   const d = t.data;
-  if (d.kind === 'f32') d.data.set(values, start * cols);
-  else if (d.kind === 'f16') d.data.set(f32ArrayToF16(values), start * cols);
+  if (d.kind === 'f32') d.data.set(f32AsBf16 ? roundToBf16Stochastic(values, rng) : values, start * cols);
+  else if (d.kind === 'f16') d.data.set(f32ArrayToF16(values, rng), start * cols);
   else {
     const q = quantizeQ4(values, rows, cols, d.scaleDtype, rng);
     d.qWeight.set(q.qWeight, (start * cols) / Q4_PER_WORD);
@@ -77,12 +79,18 @@ function rowRange(c: ModelConfig, target: LoraTarget): { start: number; rows: nu
   return fused ? { start: fused.offset, rows: fused.width } : { start: 0, rows: loraDims(c, target).out };
 }
 
+export interface MergeOptions {
+  /** Seeds the stochastic rounding: the same seed gives the same bytes. */
+  seed?: number;
+  /** The base's folder stores f32 tensors as bf16 (as mlc_llm writes q0f32 models), so merged f32 weights go onto bf16's grid. */
+  f32AsBf16?: boolean;
+}
+
 /**
  * Folds the adapter into the base weights: a new ModelWeights whose adapted matrices are merged copies in
- * the base's precision and whose other tensors are the base's (shared, unchanged). `seed` seeds the q4
- * rounding: the same seed gives the same bytes.
+ * the base's precision and whose other tensors are the base's (shared, unchanged).
  */
-export function mergeLora(weights: ModelWeights, config: ModelConfig, adapter: HostLoraAdapter, options: { seed?: number } = {}): ModelWeights {
+export function mergeLora(weights: ModelWeights, config: ModelConfig, adapter: HostLoraAdapter, options: MergeOptions = {}): ModelWeights {
   checkHostAdapter(config, adapter, 'LoRA adapter');
   const scale = adapter.scale ?? adapter.alpha / adapter.rank;
   const rng = createRng(options.seed ?? 0);
@@ -105,7 +113,7 @@ export function mergeLora(weights: ModelWeights, config: ModelConfig, adapter: H
       const delta = loraDelta(m, adapter.rank, rows, cols, scale);
       const values = new Float32Array(rows * cols);
       for (let i = 0; i < values.length; i++) values[i] = base[i]! + delta[i]!;
-      storeRows(t, start, rows, values, rng);
+      storeRows(t, start, rows, values, rng, options.f32AsBf16 ?? false);
     }
     return merged;
   });
@@ -141,6 +149,15 @@ async function readRequired(base: ModelSource, path: string): Promise<Uint8Array
   }
 }
 
+async function readBaseCache(base: ModelSource): Promise<{ cacheFile: string; cache: TensorCache }> {
+  const cacheFile = (await base.exists(TENSOR_CACHE)) || !(await base.exists(NDARRAY_CACHE)) ? TENSOR_CACHE : NDARRAY_CACHE;
+  return { cacheFile, cache: parseTensorCache(parseJsonFile(await readRequired(base, cacheFile), cacheFile), cacheFile) };
+}
+
+const storesF32AsBf16 = (cache: TensorCache): boolean =>
+  cache.records.some((shard) => shard.records.some((r) => r.dtype === 'float32' && r.format === 'f32-to-bf16'));
+
+
 /** mlc_llm gen_config's sampling defaults; WebLLM 0.2.79 aborts when one is absent from the config. */
 const PENALTY_DEFAULTS = { repetition_penalty: 1, presence_penalty: 0, frequency_penalty: 0 };
 
@@ -154,8 +171,7 @@ const PENALTY_DEFAULTS = { repetition_penalty: 1, presence_penalty: 0, frequency
 export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeights, name: string, options: WriteMergedOptions = {}): Promise<Map<string, Uint8Array>> {
   const chatConfigJson = parseJsonFile(await readRequired(base, 'mlc-chat-config.json'), 'mlc-chat-config.json') as Record<string, unknown>;
   const { config, quantization } = parseMlcChatConfig(chatConfigJson);
-  const cacheFile = (await base.exists(TENSOR_CACHE)) || !(await base.exists(NDARRAY_CACHE)) ? TENSOR_CACHE : NDARRAY_CACHE;
-  const baseCache = parseTensorCache(parseJsonFile(await readRequired(base, cacheFile), cacheFile), cacheFile);
+  const { cacheFile, cache: baseCache } = await readBaseCache(base);
 
   const tensors = mlcTensorsVerbatim(merged, config, quantization);
   const baseNames = baseCache.records.flatMap((shard) => shard.records.map((r) => r.name));
@@ -170,7 +186,7 @@ export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeight
   // The model library binds parameters by name, but keep the base's order anyway (it is MLC's order).
   const ordered = baseNames.map((n) => tensors.get(n)!);
   const paramBytes = ordered.reduce((n, t) => n + t.data.byteLength, 0);
-  const f32ToBf16 = baseCache.records.some((shard) => shard.records.some((r) => r.dtype === 'float32' && r.format === 'f32-to-bf16'));
+  const f32ToBf16 = storesF32AsBf16(baseCache);
   const { cache, files: shards } = writeTensorCache(ordered, {
     ...(options.shardCapBytes !== undefined ? { shardCapBytes: options.shardCapBytes } : {}),
     f32ToBf16,
@@ -188,4 +204,15 @@ export async function writeMergedMlcModel(base: ModelSource, merged: ModelWeight
     if (await base.exists(file)) files.set(file, await base.read(file));
   }
   return files;
+}
+
+/**
+ * The whole merge: the MLC folder at `base` with `adapter` folded in, as the files of a new MLC folder
+ * named `name`, each weight on the grid the base stores it on.
+ */
+export async function mergeIntoMlcFolder(base: ModelSource, adapter: HostLoraAdapter, name: string, options: WriteMergedOptions & Pick<MergeOptions, 'seed'> = {}): Promise<Map<string, Uint8Array>> {
+  const model = await loadModel(base);
+  const f32AsBf16 = storesF32AsBf16((await readBaseCache(base)).cache);
+  const merged = mergeLora(model.weights, model.config, adapter, { ...(options.seed !== undefined ? { seed: options.seed } : {}), f32AsBf16 });
+  return writeMergedMlcModel(base, merged, name, options);
 }
