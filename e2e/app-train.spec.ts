@@ -114,6 +114,7 @@ test('fine-tunes all weights of the float32 tiny model and offers its Hugging Fa
   await page.getByLabel('Checkpoint every').fill('1');
   await page.getByRole('button', { name: 'Start training' }).click();
   await expect(page.locator('.run-state')).toContainText('Finished · step 2 of 2', { timeout: 60_000 });
+  await expect(page.getByText('Chat and the agents now run on the trained weights')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Export step 2 as model' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Merge into WebLLM' })).toHaveCount(0);
   await page.getByRole('button', { name: 'Export model' }).click();

@@ -86,7 +86,7 @@ describe('engine host: a lost GPU device, full fine-tuning', () => {
     for (let run = 0; run < 2; run++) {
       await host.startTraining({ task: 'synthetic', checkpointEvery: 1, options });
       const end = await until(() => host.trainingStatus(), (s) => s.state !== 'running');
-      expect([end.state, end.step, end.message]).toEqual(['finished', 2, 'Finished 2 steps. Export the model below.']);
+      expect([end.state, end.step, end.message]).toEqual(['finished', 2, 'Finished 2 steps. Chat and the agents now run on the trained weights, until the model is reloaded or another run starts. Export the model below.']);
       expect(end.history.some((m) => m.gradNorm > 0)).toBe(true);
       expect(end.checkpoints.map((c) => c.step), 'a full run keeps only its latest checkpoint').toEqual([2]);
       const live = new Map((await host.exportAdapter()).map((f) => [f.name, f.bytes]));

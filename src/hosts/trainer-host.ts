@@ -131,6 +131,12 @@ export interface TrainerHostDeps {
  */
 const KEEP_CHECKPOINTS = { lora: 3, full: 1 };
 
+/** A finished run's message. A full run trained the engine's own weights, which chat and the agents share until the next run restores the base. */
+const finishedMessage = (t: Trainer<TaskExample>): string =>
+  t.adapter
+    ? `Finished ${t.stepsDone} steps. Export the adapter below.`
+    : `Finished ${t.stepsDone} steps. Chat and the agents now run on the trained weights, until the model is reloaded or another run starts. Export the model below.`;
+
 const stepOf = (name: string): number => Number(/^step-(\d+)\.ckpt$/.exec(name)?.[1] ?? NaN);
 
 export interface TrainerHost extends TrainerHostApi {
@@ -252,7 +258,7 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
         }
         if (savedAt !== t.stepsDone) await checkpoint(t);
         state = request === 'pause' ? 'paused' : request === 'stop' ? 'stopped' : 'finished';
-        message = state === 'finished' ? `Finished ${t.stepsDone} steps. Export the ${t.adapter ? 'adapter' : 'model'} below.` : null;
+        message = state === 'finished' ? finishedMessage(t) : null;
       } catch (error) {
         if (myEpoch !== epoch) return;
         state = 'failed';
