@@ -176,6 +176,8 @@ describe('generate: JSON-schema-constrained', () => {
           const text = JSON.stringify(instance);
           if (typeof instance === 'number') return; // a bare number never knows it is finished
           const script = tok.encode(text);
+          // The tokenizer normalises (NFC: U+F900 becomes U+8C48), so a scripted model can only say what survives it.
+          if (tok.decode(script) !== text) return;
           const session = new FakeSession(scripted([...script, ...tok.encode(' trailing')], prompt.length));
           const r = await generate(session, tok, { promptIds: prompt, maxTokens: script.length + 200, jsonSchema: schema });
           expect(r.text).toBe(text);
