@@ -8,11 +8,14 @@
 // CPU driver and a larger table on a GPU:
 //   LEARN_SEEDS [0,1,2]  LEARN_CONVERSATIONS [5]  LEARN_DATA_SEED [1]  LEARN_PER_SPEAKER [2]
 //   LEARN_PRETRAIN_CONVERSATIONS [80]  LEARN_PRETRAIN_STEPS [360]  LEARN_PRETRAIN_PROMPTS [4]  LEARN_PRETRAIN_LR [2e-3]
+//   LEARN_PRETRAIN_TEXT [0] (1: pre-training learns the whole demonstration, not only its answer)
 //   LEARN_SFT_STEPS [24]  LEARN_GRPO_STEPS [24]  LEARN_PROMPTS [2]  LEARN_GROUP [4]  LEARN_DYNAMIC [1]  LEARN_SFT_LR [2e-3]
 //   LEARN_GRPO_LR [2e-3]  LEARN_RANK [8]  LEARN_VALIDATE_EVERY [8]  LEARN_VALIDATION_QUESTIONS [all]
 //   LEARN_TEST_QUESTIONS [all]  LEARN_ANSWER_TOKENS [12]  LEARN_MODEL_SEED [3]
+//   LEARN_MANAGER_STEPS [0] (> 0: the Memory Manager's rows too, SFT and GRPO of that many steps)
+//   LEARN_MANAGER_TOKENS [192]  LEARN_MANAGER_TURNS [all]
 import { requestNodeGpuContext } from '../../src/gpu/node-device';
-import { learnData, learnerModel, learnMarkdown, learnSeed, learnTable, pretrain, pretrainData, type LearnSettings, type SeedResult } from '../../src/eval/learn';
+import { learnData, learnerModel, learnMarkdown, learnSeed, learnTable, managerTable, pretrain, pretrainData, type LearnSettings, type SeedResult } from '../../src/eval/learn';
 import { Engine } from '../../src/model/engine';
 import { MemorySource } from '../../src/model/source';
 
@@ -27,11 +30,13 @@ const optional = (name: string): number | undefined => (process.env[name] ? env(
 const seeds = (process.env.LEARN_SEEDS ?? '0,1,2').split(',').map(Number);
 const testQuestions = optional('LEARN_TEST_QUESTIONS');
 const validationQuestions = optional('LEARN_VALIDATION_QUESTIONS');
+const managerSteps = env('LEARN_MANAGER_STEPS', 0);
+const managerTurns = optional('LEARN_MANAGER_TURNS');
 const settings: LearnSettings = {
   conversations: env('LEARN_CONVERSATIONS', 5),
   dataSeed: env('LEARN_DATA_SEED', 1),
   perSpeaker: env('LEARN_PER_SPEAKER', 2),
-  pretrain: { conversations: env('LEARN_PRETRAIN_CONVERSATIONS', 80), steps: env('LEARN_PRETRAIN_STEPS', 360), promptsPerStep: env('LEARN_PRETRAIN_PROMPTS', 4), lr: env('LEARN_PRETRAIN_LR', 2e-3) },
+  pretrain: { conversations: env('LEARN_PRETRAIN_CONVERSATIONS', 80), steps: env('LEARN_PRETRAIN_STEPS', 360), promptsPerStep: env('LEARN_PRETRAIN_PROMPTS', 4), lr: env('LEARN_PRETRAIN_LR', 2e-3), wholeText: env('LEARN_PRETRAIN_TEXT', 0) === 1 },
   sftSteps: env('LEARN_SFT_STEPS', 24),
   grpoSteps: env('LEARN_GRPO_STEPS', 24),
   promptsPerStep: env('LEARN_PROMPTS', 2),
@@ -45,6 +50,7 @@ const settings: LearnSettings = {
   ...(validationQuestions ? { validationQuestions } : {}),
   ...(testQuestions ? { testQuestions } : {}),
   answerTokens: env('LEARN_ANSWER_TOKENS', 12),
+  ...(managerSteps > 0 ? { manager: { steps: managerSteps, tokens: env('LEARN_MANAGER_TOKENS', 192), ...(managerTurns ? { turns: managerTurns } : {}) } } : {}),
 };
 const log = (line: string) => console.error(`[learn] ${line}`);
 
@@ -61,10 +67,13 @@ log(`pre-training loss ${pretraining.loss.filter((_, i) => i % 10 === 9).join(' 
 const results: SeedResult[] = [];
 for (const seed of seeds) {
   results.push(await learnSeed(engine, data, settings, seed, log));
-  log(`seed ${seed} curves: SFT loss ${results.at(-1)!.curves.sftLoss.join(' ')}; GRPO reward ${results.at(-1)!.curves.grpoReward.join(' ')}; validation ${JSON.stringify(results.at(-1)!.curves.validation)}`);
+  const r = results.at(-1)!;
+  for (const [agent, curves] of [['answer', r.curves], ['manager', r.manager?.curves]] as const) {
+    if (curves) log(`seed ${seed} ${agent} curves: SFT loss ${curves.sftLoss.join(' ')}; GRPO reward ${curves.grpoReward.join(' ')}; validation ${JSON.stringify(curves.validation)}`);
+  }
 }
 const model = `tiny learner qwen2 (seed ${modelSeed}, ${settings.pretrain!.steps} pre-training steps)`;
 console.error(`\n${learnMarkdown(results, model)}\n`);
-console.log(JSON.stringify({ model, settings, seeds, pretraining, table: learnTable(results), results, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
+console.log(JSON.stringify({ model, settings, seeds, pretraining, table: learnTable(results), managerTable: managerTable(results), results, seconds: +((performance.now() - started) / 1000).toFixed(1) }));
 engine.dispose();
 gpu.device.destroy();

@@ -1,7 +1,8 @@
 // The learning experiment end to end at a size a test can afford (`npm run bench -- learn` is the real
 // table): a learner-shaped random model with a vocabulary learned from its demonstrations, format
 // pre-training of all its weights, then Memory-SFT and Memory-R1-GRPO from it, each scored on the
-// held-out conversation by the evaluation runner, both validated on conv-30 with their best step kept.
+// held-out conversation by the evaluation runner, both validated on conv-30 with their best step kept;
+// then the same three rows for the Memory Manager (GRPO rewarded by the frozen answer agent).
 // What it asserts is what holds at this size: pre-training and SFT lower their losses, every stage is
 // scored on the same held-out questions, and each stage keeps its best-validated step (BASE's included). Whether GRPO
 // beats SFT is the bench's question, answered with seeds and spread.
@@ -16,7 +17,7 @@ const SETTINGS: LearnSettings = {
   conversations: 3,
   dataSeed: 5,
   perSpeaker: 1,
-  pretrain: { conversations: 4, steps: 4, promptsPerStep: 2, lr: 3e-3 },
+  pretrain: { conversations: 4, steps: 4, promptsPerStep: 2, lr: 3e-3, wholeText: true },
   sftSteps: 6,
   grpoSteps: 2,
   promptsPerStep: 2,
@@ -30,12 +31,13 @@ const SETTINGS: LearnSettings = {
   validationQuestions: 2,
   testQuestions: 3,
   answerTokens: 6,
+  manager: { steps: 2, tokens: 24, turns: 4 },
 };
 
 describe('the learning experiment (tiny size)', () => {
   const gpu = useGpuRuntime();
 
-  it('pre-trains BASE, trains SFT and GRPO from it, scores all three on the same held-out questions and keeps each stage\'s best-validated step', async () => {
+  it('pre-trains BASE, trains SFT and GRPO from it for both agents, scores each agent\'s rows on the same held-out questions and keeps each stage\'s best-validated step', async () => {
     const pre = await pretrainData({ ...SETTINGS, pretrain: SETTINGS.pretrain! });
     const engine = await Engine.create(await loadModel(new MemorySource(learnerModel(pre, 3), 'learner')), gpu(), { maxTokens: 2048 });
     const data = await learnData(SETTINGS);
@@ -62,7 +64,22 @@ describe('the learning experiment (tiny size)', () => {
     const counts = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => result.stages[stage].overall.count);
     expect(counts[0]).toBe(3);
     expect(new Set(counts).size).toBe(1);
-    expect(learnMarkdown([result], 'learner').split('\n').filter((line) => line.startsWith('| learner |'))).toHaveLength(3);
+
+    // The manager's rows: trained and kept alike, scored on the same questions as the bank builder's own operations.
+    const manager = result.manager!;
+    expect(manager.curves.sftLoss).toHaveLength(2);
+    expect(manager.curves.grpoReward).toHaveLength(2);
+    for (const stage of ['SFT', 'GRPO'] as const) {
+      const scores = manager.curves.validation[stage];
+      expect(scores.map((v) => v.step)).toEqual([0, 1, 2]);
+      expect(manager.bestStep[stage]).toBe(scores.reduce((a, b) => (b.score > a.score ? b : a)).step);
+    }
+    // 2 steps × 2 prompts × 2 rollouts, each at most 24 tokens under the manager's JSON Schema.
+    expect(manager.truncated).toBeGreaterThanOrEqual(0);
+    expect(manager.truncated).toBeLessThanOrEqual(8);
+    for (const stage of ['BASE', 'SFT', 'GRPO'] as const) expect(manager.stages[stage].overall.count).toBe(3);
+    expect(manager.reference.overall.count).toBe(3);
+    expect(learnMarkdown([result], 'learner').split('\n').filter((line) => line.startsWith('| learner |'))).toHaveLength(7);
     engine.dispose();
   }, 600_000);
 });

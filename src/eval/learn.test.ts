@@ -4,7 +4,7 @@ import { ScriptedChatModel } from '../llm/scripted';
 import { ModelTokenizer } from '../model/tokenizer';
 import { makeTinyModel } from '../model/tiny';
 import { generatedBankModel } from './generated-oracle';
-import { learnData, learnMarkdown, learnTable, meanStd, pretrainData, tokenizerTextOf, type SeedResult } from './learn';
+import { learnData, learnMarkdown, learnTable, managerTable, meanStd, pretrainData, tokenizerTextOf, type SeedResult } from './learn';
 import { conversationsOf } from './locomo';
 import { summarize } from './report';
 import { MemoryEvalStore, runLocomoEval, type QuestionResult } from './runner';
@@ -22,6 +22,7 @@ const seed = (seed: number, grpoEm: number): SeedResult => ({
   curves: { sftLoss: [], grpoReward: [], validation: { SFT: [], GRPO: [] } },
   bestStep: { SFT: null, GRPO: null },
   tokensPerSecond: { sft: 0, grpo: 0 },
+  truncated: 0,
 });
 
 describe('the learning table', () => {
@@ -40,6 +41,20 @@ describe('the learning table', () => {
     // A category with no held-out question shows dashes.
     const only = { ...seed(0, 1), stages: { BASE: summarize([result(1, 0)]), SFT: summarize([result(1, 1)]), GRPO: summarize([result(1, 1)]) } };
     expect(learnMarkdown([only], 'tiny')).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | – | – | – |');
+    expect(managerTable([seed(0, 1)])).toBeNull();
+  });
+
+  it('adds the manager\'s rows under the bank builder\'s reference when the run trained it', () => {
+    const withManager = (s: SeedResult, referenceEm: number): SeedResult => ({ ...s, manager: { ...seed(s.seed, 0), reference: summarize([result(1, referenceEm), result(2, 0), result(3, 0), result(4, 0)]) } });
+    const results = [withManager(seed(0, 1), 1), withManager(seed(1, 1), 0)];
+    const table = managerTable(results)!;
+    expect(table.reference['single-hop']!.em).toEqual({ mean: 50, std: Math.sqrt(5000) });
+    expect(table.SFT['single-hop']!.em).toEqual({ mean: 100, std: 0 });
+    const lines = learnMarkdown(results, 'tiny').split('\n');
+    expect(lines.filter((l) => l.startsWith('| tiny |')).map((l) => l.split(' | ')[1])).toEqual([
+      'BASE', 'Memory-SFT', 'Memory-R1-GRPO', 'manager: bank builder (reference)', 'manager: BASE', 'manager: Memory-SFT', 'manager: Memory-R1-GRPO',
+    ]);
+    expect(lines.at(-1)).toContain('the frozen BASE answer agent answers');
   });
 });
 

@@ -16,25 +16,34 @@
 // Everything goes through the LoCoMo path: the generated file is parsed by the LoCoMo loader, tuples are
 // built by buildTrainingTuples, rewards are rewards.ts's, evaluation is runLocomoEval. The banks (for
 // tuples and evaluation alike) are built by the scripted bank builder (./generated-oracle), standing in
-// for the strong model the paper builds them with; only the Answer Agent is the model being trained.
+// for the strong model the paper builds them with.
+//
+// With `manager` set, the Memory Manager gets the same three rows: BASE, Memory-SFT (on the bank
+// builder's operations, the paper's teacher here) and Memory-R1-GRPO (reward: the frozen BASE answer
+// agent's exact match on the questions linked to the turn, as in the paper), each scored by the banks it
+// builds on the held-out conversations, answered by the frozen BASE answer agent. The bank builder still
+// extracts the facts (./bank-builder), so the rows differ in their operations only; the bank builder's own
+// operations are scored too, as the reference. Pre-training then teaches the manager's format as well.
 //
 // Choices of ours, for a tiny model trained on a CPU: the SFT target ends with the chat template's
 // end-of-turn token (so a trained model stops after the answer), answers are capped at a few tokens, and
 // fewer memories are retrieved per speaker (`perSpeaker`; the paper's 30 makes prompts too long here).
-import type { ChatMessage } from '../llm/chat-model';
+import type { ChatMessage, ChatModel } from '../llm/chat-model';
 import { LocalChatModel } from '../llm/local';
 import type { Engine } from '../model/engine';
 import type { HostLoraAdapter } from '../model/lora';
 import { makeTinyModel } from '../model/tiny';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { Trainer, type StepMetrics, type TrainerOptions } from '../train/trainer';
+import { bankBuilder } from './bank-builder';
 import { generateLocomoText } from './generate';
 import { generatedBankModel } from './generated-oracle';
 import { conversationsOf, EVALUATED_CATEGORIES, parseLocomo, type LocomoConversation } from './locomo';
 import { locomoValidator } from './locomo-validation';
 import { summarize, type EvalSummary, type MetricMeans } from './report';
 import { MemoryEvalStore, runLocomoEval } from './runner';
-import { locomoAnswerTask } from './training-tasks';
+import { managerReward } from './rewards';
+import { locomoAnswerTask, locomoManagerTask } from './training-tasks';
 import { buildTrainingTuples, type TrainingTuples } from './tuples';
 
 export interface LearnSettings {
@@ -63,6 +72,17 @@ export interface LearnSettings {
   testQuestions?: number;
   /** Longest answer generated in evaluation and GRPO rollouts (tokens). */
   answerTokens: number;
+  /** The Memory Manager's rows (absent: the answer agent's only). */
+  manager?: ManagerSettings;
+}
+
+export interface ManagerSettings {
+  /** SFT steps and GRPO steps, each from BASE (learning rates: sftLr, grpoLr). */
+  steps: number;
+  /** Longest manager reply in rollouts, validation and evaluation (tokens; inference gives it 1,024). */
+  tokens: number;
+  /** First N turns of each validation and test conversation the managers build banks from (default all). */
+  turns?: number;
 }
 
 /** Full fine-tuning by SFT on demonstrations from a separate generated file (seed dataSeed + 1000, all its conversations). */
@@ -71,18 +91,33 @@ export interface PretrainSettings {
   steps: number;
   promptsPerStep: number;
   lr: number;
+  /**
+   * Language modelling on the whole demonstration: the loss covers everything after the system message
+   * (memories, question, answer), not the answer alone, as base models are pre-trained on whole texts.
+   * Names recur within a prompt (a memory's subject in the question, a city before and after a move), so
+   * this gives the copying from context that answering needs a hundred times more signal per example.
+   */
+  wholeText?: boolean;
 }
 
 export type Stage = 'BASE' | 'SFT' | 'GRPO';
 
-export interface SeedResult {
-  seed: number;
+/** One agent's three rows in one seed. */
+export interface AgentResult {
   stages: Record<Stage, EvalSummary>;
   /** SFT loss and GRPO mean reward per step; each stage's validation scores (EM 0-1 on conv-30) by step (step 0: its start, BASE). */
   curves: { sftLoss: number[]; grpoReward: number[]; validation: Record<'SFT' | 'GRPO', { step: number; score: number }[]> };
   /** Each stage's kept step (best validation; 0 when no step beat BASE; null without validation). */
   bestStep: Record<'SFT' | 'GRPO', number | null>;
   tokensPerSecond: { sft: number; grpo: number };
+  /** GRPO rollouts that hit the completion cap, over all steps. */
+  truncated: number;
+}
+
+export interface SeedResult extends AgentResult {
+  seed: number;
+  /** The Memory Manager's rows, and the bank builder's own operations scored the same way. */
+  manager?: AgentResult & { reference: EvalSummary };
 }
 
 export interface LearnData {
@@ -125,7 +160,10 @@ export function learnerModel(pretrainTuples: TrainingTuples, seed: number): Map<
 /** Format pre-training: full fine-tuning of the engine's own weights by SFT on the demonstrations; returns the loss curve. */
 export async function pretrain(engine: Engine, tuples: TrainingTuples, settings: LearnSettings & { pretrain: PretrainSettings }, log: (line: string) => void = () => {}): Promise<{ loss: number[]; tokensPerSecond: number }> {
   const p = settings.pretrain;
-  const task = answerTask(engine, tuples, settings);
+  const answering = demonstrationsOf(answerTask(engine, tuples, settings));
+  const managing = settings.manager ? demonstrationsOf(await managerTask(engine, tuples, settings, settings.manager)) : undefined;
+  const demonstrations = managing ? mixedTask(answering, managing, tuples.manager.length / (tuples.manager.length + tuples.answer.length)) : answering;
+  const task = p.wholeText ? wholeTextTask(engine, demonstrations) : demonstrations;
   const trainer = new Trainer(engine, { algorithm: 'sft', fineTune: 'full', totalSteps: p.steps, promptsPerStep: p.promptsPerStep, optimizer: { lr: p.lr }, seed: settings.dataSeed + PRETRAIN_SEED_OFFSET }, task);
   const steps = await trainer.run({ onProgress: (m) => {
       if (m.step % 10 === 0 || m.step === p.steps) log(`pre-training step ${m.step}/${p.steps}: loss ${m.loss.toFixed(3)} ${m.tokensPerSecond.toFixed(0)} tok/s`);
@@ -137,36 +175,104 @@ export async function pretrain(engine: Engine, tuples: TrainingTuples, settings:
 
 const tokensPerSecond = (ms: readonly StepMetrics[]) => ms.reduce((s, m) => s + m.tokens, 0) / Math.max(1e-9, ms.reduce((s, m) => s + m.seconds, 0));
 
-/** The evaluation of the answer agent `adapter` (or the base model) over a split's questions. */
-async function evaluate(engine: Engine, data: LearnData, split: 'validation' | 'test', settings: LearnSettings, adapter?: string): Promise<EvalSummary> {
-  const questions = split === 'validation' ? settings.validationQuestions : settings.testQuestions;
+/** Who builds the banks and who answers, for one evaluation. */
+interface EvalModels {
+  bank: ChatModel;
+  answer: ChatModel;
+  /** Names the bank builder (banks are cached under it within the run). */
+  key: string;
+}
+
+/** The answer agent `adapter` (or the base model) on the bank builder's banks. */
+const answerAgentModels = (engine: Engine, adapter?: string): EvalModels => ({ bank: generatedBankModel(), answer: new LocalChatModel(engine, adapter ? { adapter } : {}), key: `answer-${adapter ?? 'base'}` });
+
+/** The manager `adapter` (or the base model) deciding operations on the bank builder's facts; the frozen base model answers. */
+const managerModels = (engine: Engine, adapter?: string): EvalModels => ({ bank: bankBuilder(generatedBankModel(), new LocalChatModel(engine, adapter ? { adapter } : {})), answer: new LocalChatModel(engine), key: `manager-${adapter ?? 'base'}` });
+
+/** The evaluation runner over the test split's questions. */
+async function evaluate(data: LearnData, settings: LearnSettings, models: EvalModels): Promise<EvalSummary> {
+  const turns = models.key.startsWith('manager') ? settings.manager?.turns : undefined;
+  const limits = { ...(settings.testQuestions ? { questions: settings.testQuestions } : {}), ...(turns ? { turns } : {}) };
   const run = await runLocomoEval({
-    conversations: conversationsOf(data.conversations, split),
-    model: generatedBankModel(),
-    answerModel: new LocalChatModel(engine, adapter ? { adapter } : {}),
+    conversations: conversationsOf(data.conversations, 'test'),
+    model: models.bank,
+    answerModel: models.answer,
     store: new MemoryEvalStore(),
-    identity: { adapter: adapter ?? null },
-    bankKey: 'generated-oracle',
-    ...(questions ? { limits: { questions } } : {}),
+    identity: { bank: models.key },
+    bankKey: models.key,
+    limits,
     perSpeaker: settings.perSpeaker,
-    sampling: { answer: answerSampling(settings) },
+    sampling: { answer: answerSampling(settings), ...(settings.manager ? { manage: managerSampling(settings.manager) } : {}) },
   });
   return summarize(run.results);
 }
 
 const answerSampling = (settings: LearnSettings) => ({ temperature: 0, top_p: 1, max_tokens: settings.answerTokens });
+const managerSampling = (manager: ManagerSettings) => ({ temperature: 0, top_p: 1, max_tokens: manager.tokens });
 
 const END_OF_TURN: Record<string, string> = { qwen2: '<|im_end|>', llama: '<|eot_id|>' };
+const endOfTurn = (engine: Engine) => END_OF_TURN[engine.config.architecture] ?? '';
+const chatFormat = (engine: Engine) => (messages: readonly ChatMessage[]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
 
 /** The answer agent's task on the tuples, with the end-of-turn token after the SFT target. */
 function answerTask(engine: Engine, tuples: TrainingTuples, settings: LearnSettings) {
-  const format = (messages: readonly ChatMessage[]) => engine.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
-  const base = locomoAnswerTask(tuples.answer, format);
-  const end = END_OF_TURN[engine.config.architecture] ?? '';
+  const base = locomoAnswerTask(tuples.answer, chatFormat(engine));
+  const end = endOfTurn(engine);
   return {
     ...base,
     maxCompletionTokens: settings.answerTokens,
     examples: (rng: Parameters<typeof base.examples>[0], count: number) => base.examples(rng, count).map((e) => ({ ...e, target: `${e.target}${end}` })),
+  };
+}
+
+/** A task's examples as pre-training and SFT see them: each keeps its tuple (whose prompt is the agent's messages) and has a target. */
+type Demonstration = TaskExample & { target: string; tuple: { prompt: readonly ChatMessage[] } };
+
+/**
+ * The manager's task on the tuples: its reward is the frozen base model answering the linked questions
+ * from the bank the operations leave, its rollouts are capped at `manager.tokens`, and its SFT target is
+ * the bank builder's operations (then the end-of-turn token).
+ */
+async function managerTask(engine: Engine, tuples: TrainingTuples, settings: LearnSettings, manager: ManagerSettings) {
+  const builder = generatedBankModel();
+  const end = endOfTurn(engine);
+  const targets = new Map(await Promise.all(tuples.manager.map(async (t) => [t, `${(await builder.chat({ messages: t.prompt })).text}${end}`] as const)));
+  const base = locomoManagerTask(tuples.manager, chatFormat(engine), managerReward(new LocalChatModel(engine), { sampling: answerSampling(settings) }));
+  return {
+    ...base,
+    maxCompletionTokens: manager.tokens,
+    examples: (rng: Parameters<typeof base.examples>[0], count: number) => base.examples(rng, count).map((e) => ({ ...e, target: targets.get(e.tuple)! })),
+  };
+}
+
+/** A task's demonstrations alone: pre-training is SFT, with no reward and no validation. */
+function demonstrationsOf(task: Pick<TrainingTask<Demonstration>, 'name' | 'examples'>): TrainingTask<Demonstration> {
+  return {
+    name: task.name,
+    examples: (rng, count) => task.examples(rng, count),
+    reward: () => {
+      throw new Error('pre-training demonstrations have no reward');
+    },
+  };
+}
+
+/** Demonstrations of two tasks, each example drawn from `b` with probability `shareOfB`. */
+function mixedTask(a: TrainingTask<Demonstration>, b: TrainingTask<Demonstration>, shareOfB: number): TrainingTask<Demonstration> {
+  return { ...a, name: `${a.name}+${b.name}`, examples: (rng, count) => Array.from({ length: count }, () => (rng() < shareOfB ? b : a).examples(rng, 1)[0]!) };
+}
+
+/** A task with SFT targets that start right after the system message: the prompt's own text is learned too. */
+function wholeTextTask(engine: Engine, task: TrainingTask<Demonstration>): TrainingTask<Demonstration> {
+  return {
+    ...task,
+    examples: (rng, count) =>
+      task.examples(rng, count).map((e) => {
+        const [first] = e.tuple.prompt;
+        if (first?.role !== 'system') throw new Error('whole-text pre-training: the prompt has no system message');
+        const system = engine.tokenizer.applyChatTemplate([first], { addGenerationPrompt: false });
+        if (!e.prompt.startsWith(system)) throw new Error('whole-text pre-training: the chat template does not render the system message first');
+        return { ...e, prompt: system, target: `${e.prompt.slice(system.length)}${e.target}` };
+      }),
   };
 }
 
@@ -180,6 +286,21 @@ function validatedAnswerTask(engine: Engine, data: LearnData, settings: LearnSet
       perSpeaker: settings.perSpeaker,
       ...(settings.validationQuestions ? { questions: settings.validationQuestions } : {}),
       sampling: { answer: answerSampling(settings) },
+    }),
+  };
+}
+
+/** The manager's task, validated on conv-30 by the banks the policy builds there (the bank builder extracting). */
+async function validatedManagerTask(engine: Engine, data: LearnData, settings: LearnSettings, manager: ManagerSettings) {
+  return {
+    ...(await managerTask(engine, data.tuples, settings, manager)),
+    validate: locomoValidator('locomo-manager', engine, {
+      conversations: conversationsOf(data.conversations, 'validation'),
+      extractModel: generatedBankModel(),
+      perSpeaker: settings.perSpeaker,
+      ...(settings.validationQuestions ? { questions: settings.validationQuestions } : {}),
+      ...(manager.turns ? { turns: manager.turns } : {}),
+      sampling: { answer: answerSampling(settings), manage: managerSampling(manager) },
     }),
   };
 }
@@ -215,30 +336,38 @@ async function trainStage(engine: Engine, task: TrainingTask<TaskExample>, optio
 
 const validationText = (m: StepMetrics): string => (m.validation !== undefined ? ` validation EM ${m.validation.toFixed(3)}` : '');
 
-/** One seed of BASE, SFT and GRPO (both from BASE, each kept at its best-validated step); `log` gets progress lines. */
-export async function learnSeed(engine: Engine, data: LearnData, settings: LearnSettings, seed: number, log: (line: string) => void = () => {}): Promise<SeedResult> {
-  const task = validatedAnswerTask(engine, data, settings);
-  const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 }, validateEvery: settings.validateEvery };
-  const base = await evaluate(engine, data, 'test', settings);
-  log(`seed ${seed} BASE: EM ${base.overall.em} F1 ${base.overall.f1}`);
+/** One agent to train: its task (SFT targets, reward, validation), how a stage of it is scored, and its step counts. */
+interface Agent {
+  name: 'answer' | 'manager';
+  task: TrainingTask<TaskExample>;
+  evaluate(adapter?: string): Promise<EvalSummary>;
+  sftSteps: number;
+  grpoSteps: number;
+}
 
-  const sftName = `sft-${seed}`;
-  const sft = await trainStage(engine, task, { ...common, algorithm: 'sft', totalSteps: settings.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, (m) =>
-    log(`seed ${seed} SFT step ${m.step}: loss ${m.loss.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`),
+/** BASE, SFT and GRPO of one agent (both from BASE, each kept at its best-validated step). */
+async function learnAgent(engine: Engine, agent: Agent, settings: LearnSettings, seed: number, log: (line: string) => void): Promise<AgentResult> {
+  const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 }, validateEvery: settings.validateEvery };
+  const label = `seed ${seed} ${agent.name}`;
+  const base = await agent.evaluate();
+  log(`${label} BASE: EM ${base.overall.em} F1 ${base.overall.f1}`);
+
+  const sftName = `${agent.name}-sft-${seed}`;
+  const sft = await trainStage(engine, agent.task, { ...common, algorithm: 'sft', totalSteps: agent.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, (m) =>
+    log(`${label} SFT step ${m.step}: loss ${m.loss.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`),
   );
-  const sftEval = await evaluate(engine, data, 'test', settings, sftName);
-  log(`seed ${seed} SFT (step ${sft.bestStep ?? settings.sftSteps}): EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
+  const sftEval = await agent.evaluate(sftName);
+  log(`${label} SFT (step ${sft.bestStep ?? agent.sftSteps}): EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
   engine.removeAdapter(sftName);
 
-  const grpoName = `grpo-${seed}`;
-  const grpoOptions: TrainerOptions = { ...common, algorithm: 'grpo', totalSteps: settings.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, adapterName: grpoName };
-  const grpo = await trainStage(engine, task, grpoOptions, (m) => log(`seed ${seed} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`));
-  const grpoEval = await evaluate(engine, data, 'test', settings, grpoName);
-  log(`seed ${seed} GRPO (step ${grpo.bestStep ?? settings.grpoSteps}): EM ${grpoEval.overall.em} F1 ${grpoEval.overall.f1}`);
+  const grpoName = `${agent.name}-grpo-${seed}`;
+  const grpoOptions: TrainerOptions = { ...common, algorithm: 'grpo', totalSteps: agent.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, adapterName: grpoName };
+  const grpo = await trainStage(engine, agent.task, grpoOptions, (m) => log(`${label} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${validationText(m)} ${m.truncated} truncated ${m.tokensPerSecond.toFixed(0)} tok/s`));
+  const grpoEval = await agent.evaluate(grpoName);
+  log(`${label} GRPO (step ${grpo.bestStep ?? agent.grpoSteps}): EM ${grpoEval.overall.em} F1 ${grpoEval.overall.f1}`);
   engine.removeAdapter(grpoName);
 
   return {
-    seed,
     stages: { BASE: base, SFT: sftEval, GRPO: grpoEval },
     curves: {
       sftLoss: sft.steps.map((m) => +m.loss.toFixed(4)),
@@ -247,7 +376,26 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
     },
     bestStep: { SFT: sft.bestStep, GRPO: grpo.bestStep },
     tokensPerSecond: { sft: +tokensPerSecond(sft.steps).toFixed(1), grpo: +tokensPerSecond(grpo.steps).toFixed(1) },
+    truncated: grpo.steps.reduce((n, m) => n + m.truncated, 0),
   };
+}
+
+/** One seed: the answer agent's three rows, then (with `manager` set) the manager's and the bank builder's reference; `log` gets progress lines. */
+export async function learnSeed(engine: Engine, data: LearnData, settings: LearnSettings, seed: number, log: (line: string) => void = () => {}): Promise<SeedResult> {
+  const answer = await learnAgent(
+    engine,
+    { name: 'answer', task: validatedAnswerTask(engine, data, settings), evaluate: (adapter) => evaluate(data, settings, answerAgentModels(engine, adapter)), sftSteps: settings.sftSteps, grpoSteps: settings.grpoSteps },
+    settings,
+    seed,
+    log,
+  );
+  const m = settings.manager;
+  if (!m) return { seed, ...answer };
+  const task = await validatedManagerTask(engine, data, settings, m);
+  const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerModels(engine, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
+  const reference = await evaluate(data, settings, { ...managerModels(engine), bank: generatedBankModel(), key: 'manager-bank-builder' });
+  log(`seed ${seed} manager: the bank builder's own operations: EM ${reference.overall.em} F1 ${reference.overall.f1}`);
+  return { seed, ...answer, manager: { ...manager, reference } };
 }
 
 // ── The table ─────────────────────────────────────────────────────────────────────────────────────────
@@ -270,8 +418,8 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 
 const cellOf = (summary: EvalSummary, category: number): MetricMeans => (category === 0 ? summary.overall : summary.byCategory[category]!);
 
-/** Per stage and column: mean ± std over seeds of F1, BLEU-1 and EM (percent). */
-export function learnTable(results: readonly SeedResult[]): Record<Stage, Record<string, Record<Metric, { mean: number; std: number }>>> {
+/** Per stage and column: mean ± std over seeds of F1, BLEU-1 and EM (percent), of one agent's rows. */
+export function learnTable(results: readonly Pick<AgentResult, 'stages'>[]): Record<Stage, Record<string, Record<Metric, { mean: number; std: number }>>> {
   const stages: Stage[] = ['BASE', 'SFT', 'GRPO'];
   return Object.fromEntries(
     stages.map((stage) => [
@@ -286,18 +434,36 @@ export function learnTable(results: readonly SeedResult[]): Record<Stage, Record
   ) as Record<Stage, Record<string, Record<Metric, { mean: number; std: number }>>>;
 }
 
-/** The table as Markdown, in the paper's column order, each cell "mean ± std" over the seeds. */
+/** The manager's rows over seeds (null when the run had none), the bank builder's reference as a fourth stage-like row. */
+export function managerTable(results: readonly SeedResult[]) {
+  const managers = results.flatMap((r) => (r.manager ? [r.manager] : []));
+  if (managers.length === 0) return null;
+  return { ...learnTable(managers), reference: learnTable(managers.map((m) => ({ stages: { BASE: m.reference, SFT: m.reference, GRPO: m.reference } }))).BASE };
+}
+
+const METHOD: Record<Stage, string> = { BASE: 'BASE', SFT: 'Memory-SFT', GRPO: 'Memory-R1-GRPO' };
+
+/**
+ * The table as Markdown, in the paper's column order, each cell "mean ± std" over the seeds: the answer
+ * agent's rows (on the bank builder's banks), then, when the run trained it, the manager's (on the banks
+ * each builds, answered by the frozen BASE answer agent) under the bank builder's own operations.
+ */
 export function learnMarkdown(results: readonly SeedResult[], model: string): string {
-  const table = learnTable(results);
   const f = (x: { mean: number; std: number }) => `${x.mean.toFixed(1)} ± ${x.std.toFixed(1)}`;
   const header = `| Model | Method | ${COLUMNS.map(([name]) => `${name} F1 | B1 | EM`).join(' | ')} |`;
   const align = `|---|---|${COLUMNS.map(() => '---:|---:|---:').join('|')}|`;
   // A column no held-out question falls in (e.g. with a question limit) shows "–", not 0.
   const asked = (category: number) => results.some((r) => cellOf(r.stages.BASE, category).count > 0);
-  const rows = (['BASE', 'SFT', 'GRPO'] as const).map(
-    (stage) =>
-      `| ${model} | ${stage === 'SFT' ? 'Memory-SFT' : stage === 'GRPO' ? 'Memory-R1-GRPO' : 'BASE'} | ${COLUMNS.map(([name, category]) => (['f1', 'bleu1', 'em'] as const).map((m) => (asked(category) ? f(table[stage][name]![m]) : '–')).join(' | ')).join(' | ')} |`,
-  );
+  const row = (method: string, cells: Record<string, Record<Metric, { mean: number; std: number }>>) =>
+    `| ${model} | ${method} | ${COLUMNS.map(([name, category]) => (['f1', 'bleu1', 'em'] as const).map((m) => (asked(category) ? f(cells[name]![m]) : '–')).join(' | ')).join(' | ')} |`;
+  const answer = learnTable(results);
+  const rows = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => row(METHOD[stage], answer[stage]));
+  const manager = managerTable(results);
+  if (manager) {
+    rows.push(row('manager: bank builder (reference)', manager.reference));
+    for (const stage of ['BASE', 'SFT', 'GRPO'] as const) rows.push(row(`manager: ${METHOD[stage]}`, manager[stage]));
+  }
   const questions = results[0] ? EVALUATED_CATEGORIES.map((c) => `${c}: ${results[0]!.stages.BASE.byCategory[c]!.count}`).join(', ') : '';
-  return [header, align, ...rows, '', `Seeds: ${results.map((r) => r.seed).join(', ')}; held-out questions per category ${questions}; percent, mean ± sample std over seeds.`].join('\n');
+  const managerNote = manager ? ' Manager rows: the bank builder extracts, the row\'s manager decides the operations, the frozen BASE answer agent answers.' : '';
+  return [header, align, ...rows, '', `Seeds: ${results.map((r) => r.seed).join(', ')}; held-out questions per category ${questions}; percent, mean ± sample std over seeds.${managerNote}`].join('\n');
 }

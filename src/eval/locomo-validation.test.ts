@@ -46,4 +46,17 @@ describe('LoCoMo validation on conv-30', () => {
     expect(await validate({ adapterName: 'forgetful', step: 2 })).toBe(0);
     await expect(locomoValidator('locomo-answer', unusedEngine, { conversations: [], modelFor })({ adapterName: 'x', step: 1 })).rejects.toThrow(/No validation conversation/);
   });
+
+  it('manager task with a fixed extractor: the policy only decides the operations on its facts', async () => {
+    const oracle = generatedBankModel();
+    const asked: string[] = [];
+    const managesOnly = (manager: ChatModel) => new ScriptedChatModel((request) => (asked.push(agentOf(request) ?? '?'), manager.chat(request).then((r) => r.text)));
+    const keepsNothing = new ScriptedChatModel(() => '{"memory": []}');
+    const modelFor = (adapter: string | undefined): ChatModel => (adapter === undefined ? reader : managesOnly(adapter === 'good' ? oracle : keepsNothing));
+    const validate = locomoValidator('locomo-manager', unusedEngine, { conversations: validation, modelFor, extractModel: generatedBankModel(), questions: 6 });
+    expect(await validate({ adapterName: 'good', step: 1 })).toBeGreaterThan(0.3);
+    expect(await validate({ adapterName: 'forgetful', step: 2 })).toBe(0);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set(['manage']));
+  });
 });

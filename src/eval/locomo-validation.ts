@@ -3,11 +3,13 @@
 // the best step's adapter. The score is the evaluation runner's exact match over the questions:
 //   locomo-answer:  the banks are built once (by the bank builder; they do not depend on the policy), the
 //                   policy answers;
-//   locomo-manager: the policy (the manager adapter) builds the banks anew each time, the frozen answer
-//                   agent (the base model) answers — the manager's reward, over a whole conversation.
+//   locomo-manager: the policy (the manager adapter) builds the banks anew each time (from its own
+//                   extraction, or a fixed extractor's), the frozen answer agent (the base model)
+//                   answers — the manager's reward, over a whole conversation.
 import type { ChatModel, Sampling } from '../llm/chat-model';
 import { LocalChatModel, type LocalEmbedder, type LocalEngine } from '../llm/local';
 import type { ValidationContext } from '../train/task';
+import { bankBuilder } from './bank-builder';
 import type { LocomoConversation } from './locomo';
 import { summarize } from './report';
 import { MemoryEvalStore, runLocomoEval, type BankCheckpoint } from './runner';
@@ -17,6 +19,8 @@ export interface ValidationSettings {
   conversations: readonly LocomoConversation[];
   /** Builds the answer task's banks (default: the engine's base model). */
   bankModel?: ChatModel;
+  /** Extracts the facts the manager task's policy manages (default: the policy itself). */
+  extractModel?: ChatModel;
   embedding?: LocalEmbedder;
   /** First N questions / turns of each conversation (smoke runs). */
   questions?: number;
@@ -44,7 +48,7 @@ export function locomoValidator(task: 'locomo-answer' | 'locomo-manager', engine
     const limits = { ...(settings.questions ? { questions: settings.questions } : {}), ...(settings.turns ? { turns: settings.turns } : {}) };
     const run = await runLocomoEval({
       conversations: settings.conversations,
-      model: task === 'locomo-answer' ? (settings.bankModel ?? base) : policy,
+      model: task === 'locomo-answer' ? (settings.bankModel ?? base) : settings.extractModel ? bankBuilder(settings.extractModel, policy) : policy,
       answerModel: task === 'locomo-answer' ? policy : base,
       store,
       identity: { task, step },
