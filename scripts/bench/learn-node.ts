@@ -61,7 +61,7 @@ const pretrainTuples = await pretrainData({ ...settings, pretrain: settings.pret
 const engine = await Engine.load(new MemorySource(learnerModel(pretrainTuples, modelSeed)), gpu, { maxTokens: 4096 });
 const data = await learnData(settings);
 const length = (t: (typeof data.tuples.answer)[number]) => engine.tokenizer.encode(engine.tokenizer.applyChatTemplate(t.prompt, { addGenerationPrompt: true })).length;
-log(`${data.tuples.answer.length} answer tuples (evidence recall@${2 * settings.perSpeaker} ${data.tuples.recall.mean}, prompts ${Math.min(...data.tuples.answer.map(length))}-${Math.max(...data.tuples.answer.map(length))} tokens); ${pretrainTuples.answer.length} pre-training demonstrations; settings ${JSON.stringify(settings)}`);
+log(`${data.tuples.answer.length} answer tuples (evidence recall@${2 * settings.perSpeaker} ${data.tuples.recall.mean}, prompts ${Math.min(...data.tuples.answer.map(length))}-${Math.max(...data.tuples.answer.map(length))} tokens); ${pretrainTuples.answer.length} pre-training demonstrations${settings.manager ? ` and ${pretrainTuples.manager.length} of the manager` : ''}; settings ${JSON.stringify(settings)}`);
 const pretraining = await pretrain(engine, pretrainTuples, { ...settings, pretrain: settings.pretrain! }, log);
 log(`pre-training loss ${pretraining.loss.filter((_, i) => i % 10 === 9).join(' ')}; ${pretraining.tokensPerSecond} tok/s`);
 const results: SeedResult[] = [];

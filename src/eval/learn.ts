@@ -181,18 +181,24 @@ interface EvalModels {
   answer: ChatModel;
   /** Names the bank builder (banks are cached under it within the run). */
   key: string;
+  /** First N turns of each conversation the banks are built from (default all). */
+  turns?: number;
 }
 
 /** The answer agent `adapter` (or the base model) on the bank builder's banks. */
 const answerAgentModels = (engine: Engine, adapter?: string): EvalModels => ({ bank: generatedBankModel(), answer: new LocalChatModel(engine, adapter ? { adapter } : {}), key: `answer-${adapter ?? 'base'}` });
 
 /** The manager `adapter` (or the base model) deciding operations on the bank builder's facts; the frozen base model answers. */
-const managerModels = (engine: Engine, adapter?: string): EvalModels => ({ bank: bankBuilder(generatedBankModel(), new LocalChatModel(engine, adapter ? { adapter } : {})), answer: new LocalChatModel(engine), key: `manager-${adapter ?? 'base'}` });
+const managerModels = (engine: Engine, manager: ManagerSettings, adapter?: string): EvalModels => ({
+  bank: bankBuilder(generatedBankModel(), new LocalChatModel(engine, adapter ? { adapter } : {})),
+  answer: new LocalChatModel(engine),
+  key: `manager-${adapter ?? 'base'}`,
+  ...(manager.turns ? { turns: manager.turns } : {}),
+});
 
 /** The evaluation runner over the test split's questions. */
 async function evaluate(data: LearnData, settings: LearnSettings, models: EvalModels): Promise<EvalSummary> {
-  const turns = models.key.startsWith('manager') ? settings.manager?.turns : undefined;
-  const limits = { ...(settings.testQuestions ? { questions: settings.testQuestions } : {}), ...(turns ? { turns } : {}) };
+  const limits = { ...(settings.testQuestions ? { questions: settings.testQuestions } : {}), ...(models.turns ? { turns: models.turns } : {}) };
   const run = await runLocomoEval({
     conversations: conversationsOf(data.conversations, 'test'),
     model: models.bank,
@@ -392,8 +398,8 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   const m = settings.manager;
   if (!m) return { seed, ...answer };
   const task = await validatedManagerTask(engine, data, settings, m);
-  const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerModels(engine, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
-  const reference = await evaluate(data, settings, { ...managerModels(engine), bank: generatedBankModel(), key: 'manager-bank-builder' });
+  const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerModels(engine, m, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
+  const reference = await evaluate(data, settings, { ...managerModels(engine, m), bank: generatedBankModel(), key: 'manager-bank-builder' });
   log(`seed ${seed} manager: the bank builder's own operations: EM ${reference.overall.em} F1 ${reference.overall.f1}`);
   return { seed, ...answer, manager: { ...manager, reference } };
 }
