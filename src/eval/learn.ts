@@ -19,7 +19,7 @@
 // for the strong model the paper builds them with.
 //
 // With `manager` set, the Memory Manager gets the same three rows: BASE, Memory-SFT (on the bank
-// builder's operations, the paper's teacher here) and Memory-R1-GRPO (reward: the frozen BASE answer
+// builder's operations, standing in for the paper's teacher) and Memory-R1-GRPO (reward: the frozen BASE answer
 // agent's exact match on the questions linked to the turn, as in the paper), each scored by the banks it
 // builds on the held-out conversations, answered by the frozen BASE answer agent. The bank builder still
 // extracts the facts (./bank-builder), so the rows differ in their operations only; the bank builder's own
@@ -95,7 +95,8 @@ export interface PretrainSettings {
    * Language modelling on the whole demonstration: the loss covers everything after the system message
    * (memories, question, answer), not the answer alone, as base models are pre-trained on whole texts.
    * Names recur within a prompt (a memory's subject in the question, a city before and after a move), so
-   * this gives the copying from context that answering needs a hundred times more signal per example.
+   * the copying from context that answering needs is trained on every token after the system message,
+   * not only on the answer's few.
    */
   wholeText?: boolean;
 }
@@ -188,13 +189,17 @@ interface EvalModels {
 /** The answer agent `adapter` (or the base model) on the bank builder's banks. */
 const answerAgentModels = (engine: Engine, adapter?: string): EvalModels => ({ bank: generatedBankModel(), answer: new LocalChatModel(engine, adapter ? { adapter } : {}), key: `answer-${adapter ?? 'base'}` });
 
-/** The manager `adapter` (or the base model) deciding operations on the bank builder's facts; the frozen base model answers. */
-const managerModels = (engine: Engine, manager: ManagerSettings, adapter?: string): EvalModels => ({
-  bank: bankBuilder(generatedBankModel(), new LocalChatModel(engine, adapter ? { adapter } : {})),
+/** `operations` deciding the operations on the bank builder's facts, over the manager's turns; the frozen base model answers. */
+const managerModels = (engine: Engine, manager: ManagerSettings, operations: ChatModel, key: string): EvalModels => ({
+  bank: bankBuilder(generatedBankModel(), operations),
   answer: new LocalChatModel(engine),
-  key: `manager-${adapter ?? 'base'}`,
+  key,
   ...(manager.turns ? { turns: manager.turns } : {}),
 });
+
+/** The manager `adapter` (or the base model) as `operations`. */
+const managerAdapterModels = (engine: Engine, manager: ManagerSettings, adapter?: string): EvalModels =>
+  managerModels(engine, manager, new LocalChatModel(engine, adapter ? { adapter } : {}), `manager-${adapter ?? 'base'}`);
 
 /** The evaluation runner over the test split's questions. */
 async function evaluate(data: LearnData, settings: LearnSettings, models: EvalModels): Promise<EvalSummary> {
@@ -398,8 +403,8 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   const m = settings.manager;
   if (!m) return { seed, ...answer };
   const task = await validatedManagerTask(engine, data, settings, m);
-  const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerModels(engine, m, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
-  const reference = await evaluate(data, settings, { ...managerModels(engine, m), bank: generatedBankModel(), key: 'manager-bank-builder' });
+  const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerAdapterModels(engine, m, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
+  const reference = await evaluate(data, settings, managerModels(engine, m, generatedBankModel(), 'manager-bank-builder'));
   log(`seed ${seed} manager: the bank builder's own operations: EM ${reference.overall.em} F1 ${reference.overall.f1}`);
   return { seed, ...answer, manager: { ...manager, reference } };
 }
@@ -424,27 +429,26 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 
 const cellOf = (summary: EvalSummary, category: number): MetricMeans => (category === 0 ? summary.overall : summary.byCategory[category]!);
 
-/** Per stage and column: mean ± std over seeds of F1, BLEU-1 and EM (percent), of one agent's rows. */
-export function learnTable(results: readonly Pick<AgentResult, 'stages'>[]): Record<Stage, Record<string, Record<Metric, { mean: number; std: number }>>> {
-  const stages: Stage[] = ['BASE', 'SFT', 'GRPO'];
+/** One row: per column, mean ± std over seeds of F1, BLEU-1 and EM (percent). */
+type Row = Record<string, Record<Metric, { mean: number; std: number }>>;
+
+/** One row from each seed's summary of it. */
+function rowOf(summaries: readonly EvalSummary[]): Row {
   return Object.fromEntries(
-    stages.map((stage) => [
-      stage,
-      Object.fromEntries(
-        COLUMNS.map(([name, category]) => [
-          name,
-          Object.fromEntries((['f1', 'bleu1', 'em'] as const).map((metric) => [metric, meanStd(results.map((r) => cellOf(r.stages[stage], category)[metric]))])),
-        ]),
-      ),
-    ]),
-  ) as Record<Stage, Record<string, Record<Metric, { mean: number; std: number }>>>;
+    COLUMNS.map(([name, category]) => [name, Object.fromEntries((['f1', 'bleu1', 'em'] as const).map((metric) => [metric, meanStd(summaries.map((s) => cellOf(s, category)[metric]))]))]),
+  ) as Row;
 }
 
-/** The manager's rows over seeds (null when the run had none), the bank builder's reference as a fourth stage-like row. */
-export function managerTable(results: readonly SeedResult[]) {
+/** One agent's rows, per stage. */
+export function learnTable(results: readonly Pick<AgentResult, 'stages'>[]): Record<Stage, Row> {
+  return { BASE: rowOf(results.map((r) => r.stages.BASE)), SFT: rowOf(results.map((r) => r.stages.SFT)), GRPO: rowOf(results.map((r) => r.stages.GRPO)) };
+}
+
+/** The manager's rows and the bank builder's reference row (null when the run had no manager). */
+export function managerTable(results: readonly SeedResult[]): (Record<Stage, Row> & { reference: Row }) | null {
   const managers = results.flatMap((r) => (r.manager ? [r.manager] : []));
   if (managers.length === 0) return null;
-  return { ...learnTable(managers), reference: learnTable(managers.map((m) => ({ stages: { BASE: m.reference, SFT: m.reference, GRPO: m.reference } }))).BASE };
+  return { ...learnTable(managers), reference: rowOf(managers.map((m) => m.reference)) };
 }
 
 const METHOD: Record<Stage, string> = { BASE: 'BASE', SFT: 'Memory-SFT', GRPO: 'Memory-R1-GRPO' };
@@ -460,7 +464,7 @@ export function learnMarkdown(results: readonly SeedResult[], model: string): st
   const align = `|---|---|${COLUMNS.map(() => '---:|---:|---:').join('|')}|`;
   // A column no held-out question falls in (e.g. with a question limit) shows "–", not 0.
   const asked = (category: number) => results.some((r) => cellOf(r.stages.BASE, category).count > 0);
-  const row = (method: string, cells: Record<string, Record<Metric, { mean: number; std: number }>>) =>
+  const row = (method: string, cells: Row) =>
     `| ${model} | ${method} | ${COLUMNS.map(([name, category]) => (['f1', 'bleu1', 'em'] as const).map((m) => (asked(category) ? f(cells[name]![m]) : '–')).join(' | ')).join(' | ')} |`;
   const answer = learnTable(results);
   const rows = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => row(METHOD[stage], answer[stage]));
