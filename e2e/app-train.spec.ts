@@ -1,8 +1,9 @@
 // The Train page on the real path: the app opened with the local engine on a tiny model (written here,
 // served by the dev server), a short GRPO run on the synthetic task in the engine worker (WebGPU on
-// SwiftShader), live metrics and charts, pause / resume, a checkpoint in IndexedDB, and the adapter
-// exported as PEFT files. A reload then finds the run again through its latest checkpoint. All weights of
-// the (float32) tiny model trained in two steps and offered as a Hugging Face model's files.
+// SwiftShader), live metrics and charts, pause / resume, validation with the best step's checkpoint, a
+// checkpoint in IndexedDB, and the adapter exported as PEFT files. A reload then finds the run again
+// through its latest checkpoint. All weights of the (float32) tiny model trained in two steps and offered
+// as a Hugging Face model's files.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -41,6 +42,7 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await page.getByLabel('LoRA rank r').fill('4');
   await page.getByLabel('LoRA alpha').fill('8');
   await page.getByLabel('Checkpoint every').fill('1');
+  await page.getByLabel('Validate every').fill('3'); // before the first step and after the last
   await page.getByRole('button', { name: 'Start training' }).click();
 
   // Pause as soon as the first step is in: the run stops after the step under way, with a checkpoint.
@@ -62,6 +64,13 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   }
   await expect(page.getByRole('definition').filter({ hasText: 'tokens/s' })).toBeVisible();
   await expect(checkpoints.getByRole('listitem').first()).toContainText('Step 3 of 3');
+  // Validation: its curve, its latest and best scores, and the best step's own checkpoint after the others.
+  await expect(page.getByRole('figure').filter({ hasText: 'Validation score' })).toContainText(/\d\.\d\d at step 3/);
+  await expect(page.getByRole('definition').filter({ hasText: /^\d+\.\d % after step 3 · best \d+\.\d % (before training|after step 3)$/ })).toBeVisible();
+  const best = checkpoints.getByRole('listitem').last();
+  await expect(best).toContainText(/^Step [03] of 3best validated · \d+\.\d %/);
+  await best.getByRole('button', { name: /^Export the best-validated step \([03]\) as PEFT$/ }).click();
+  await expect(page.getByRole('list', { name: 'PEFT files' })).toContainText(/best-validated checkpoint \(step [03]\)/);
 
   // Export: the two PEFT files, offered as downloads.
   await page.getByRole('button', { name: 'Export PEFT adapter' }).click();
@@ -86,6 +95,7 @@ test('trains a tiny model with GRPO: progress, charts, pause and resume, checkpo
   await expect(page.locator('.status')).toContainText(`model local engine: ${MODEL_URL}`, { timeout: 60_000 });
   await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').first()).toContainText('Step 3 of 3');
   await expect(page.getByRole('figure').filter({ hasText: 'Loss' })).toContainText('at step 3');
+  await expect(page.getByRole('list', { name: 'Checkpoints' }).getByRole('listitem').last()).toContainText('best validated');
   // The form shows the run's own settings, and a new run over its checkpoints asks first.
   await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3');
   await expect(page.getByLabel('Group size G')).toHaveValue('4');

@@ -92,6 +92,17 @@ async function sequentially<T, U>(items: readonly T[], f: (item: T) => Promise<U
   return out;
 }
 
+/** Validation on `conversations` (conv-30) within the run's own limits: the tuples' turn limit and reply cap. */
+export function runValidation(conversations: readonly LocomoConversation[], settings: Pick<TupleSettings, 'turns' | 'maxNewTokens'>, bankModel?: ChatModel): ValidationSettings {
+  const cap = settings.maxNewTokens ? { max_tokens: settings.maxNewTokens } : undefined;
+  return {
+    conversations,
+    ...(bankModel ? { bankModel } : {}),
+    ...(settings.turns ? { turns: settings.turns } : {}),
+    ...(cap ? { sampling: { extract: cap, manage: cap, answer: cap } } : {}),
+  };
+}
+
 /**
  * The task on this engine from built tuples (refused when there are none for it, saying why); with
  * `validation` (conv-30), the task validates the policy there for the trainer's validateEvery hook.

@@ -3,6 +3,7 @@
 // resumed after a reload without the data file. Each write is one transaction.
 import type { DBSchema, IDBPDatabase } from 'idb';
 import { openVersionedDb, type Upgrade } from '../memory/versioned-db';
+import type { LocomoConversation } from './locomo';
 import type { TupleSettings } from './locomo-task';
 import { identityKey, type RunIdentity } from './runner';
 import { TUPLES_VERSION, type TrainingTuples, type TupleCache } from './tuples';
@@ -11,6 +12,8 @@ import { TUPLES_VERSION, type TrainingTuples, type TupleCache } from './tuples';
 export interface LocomoRunSetup {
   identity: RunIdentity;
   settings: TupleSettings;
+  /** The file's validation conversations (conv-30), so a resumed run validates as it started (absent: runs kept before validation). */
+  validation?: LocomoConversation[];
 }
 
 interface TupleDb extends DBSchema {

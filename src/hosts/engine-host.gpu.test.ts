@@ -2,7 +2,11 @@
 // checkpoint kept, requests say a model must be loaded, and a reload (on a new device) resumes the run.
 // Full fine-tuning through the host: offered for a float32 model only, its result exported as a Hugging
 // Face model (live and from its checkpoint alike), and a new run starting from the base weights again.
+// A LoCoMo run that validates: scored on the file's conv-30 before its first step and every few steps, the
+// best step kept as best.ckpt and reported in the status, exportable, and refused without a conv-30.
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateLocomoText } from '../eval/generate';
+import { parseLocomo } from '../eval/locomo';
 import { MemorySource } from '../model/source';
 import { parseSafetensors, safetensorsData } from '../model/safetensors';
 import { makeTinyModel } from '../model/tiny';
@@ -43,7 +47,7 @@ async function until(check: () => Promise<TrainingStatus>, done: (s: TrainingSta
   }
 }
 
-describe('engine host: a lost GPU device, full fine-tuning', () => {
+describe('engine host: a lost GPU device, full fine-tuning, LoCoMo validation', () => {
   it('stops training with its checkpoint, refuses requests until a reload, then resumes the run', async () => {
     const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
     const host = createEngineHost(urlEngineOpener(() => gpu, () => new MemorySource(files)));
@@ -102,4 +106,40 @@ describe('engine host: a lost GPU device, full fine-tuning', () => {
     expect(Buffer.compare(exported[0]!.get('model.safetensors')!, exported[1]!.get('model.safetensors')!)).toBe(0);
     await host.unload();
   });
+
+  it('a LoCoMo run validates on conv-30 from the start, keeps the best step as best.ckpt, and is refused validation without conv-30', async () => {
+    const files = makeTinyModel({ format: 'hf', arch: 'qwen2', seed: 1 });
+    const host = createEngineHost(urlEngineOpener(() => gpu, () => new MemorySource(files)));
+    await host.load('tiny-locomo/');
+    const all = parseLocomo(generateLocomoText({ conversations: 3, seed: 1 }));
+    const options = { algorithm: 'sft' as const, totalSteps: 2, promptsPerStep: 1, lora: { rank: 2, alpha: 4 }, optimizer: { lr: 1e-2 }, maxCompletionTokens: 8, validateEvery: 2 };
+    const limits = { turns: 6, maxNewTokens: 8 };
+    const withoutValidation = all.filter((c) => c.split === 'train');
+    await expect(host.startTraining({ task: 'locomo-answer', checkpointEvery: 1, options, locomo: { conversations: withoutValidation, ...limits } })).rejects.toThrow(
+      /Validation scores the policy on the validation conversation \(conv-30\), which the loaded file lacks/,
+    );
+
+    const messages: string[] = [];
+    const listen = (e: TrainingEvent) => void (e.type === 'status' && e.status.message && messages.push(e.status.message));
+    await host.startTraining({ task: 'locomo-answer', checkpointEvery: 1, options, locomo: { conversations: all.filter((c) => c.split !== 'test'), ...limits } }, listen);
+    const end = await until(() => host.trainingStatus(), (s) => s.state !== 'running');
+    expect([end.state, end.step, end.message]).toEqual(['finished', 2, expect.stringMatching(/^Finished 2 steps/)]);
+    expect(messages).toContain('Scoring the policy before the first step on the validation conversation (conv-30)…');
+    expect(messages).toContain('Scoring the policy after step 2 on the validation conversation (conv-30)…');
+    const scored = end.history.find((m) => m.step === 2)!.validation!;
+    expect(scored).toBeGreaterThanOrEqual(0);
+    expect(scored).toBeLessThanOrEqual(1);
+    // Step 2 is kept only if it beat the start (ties keep the start); best.ckpt holds that step's adapter.
+    expect(end.best).toMatchObject({ checkpoint: 'best.ckpt' });
+    expect([0, 2]).toContain(end.best!.step);
+    const start = end.startScore!;
+    expect(start).toBeGreaterThanOrEqual(0);
+    if (end.best!.step === 2) expect([end.best!.score, scored > start]).toEqual([scored, true]);
+    else expect([end.best!.score, scored <= start]).toEqual([start, true]);
+    const bestFiles = new Map((await host.exportAdapter('best.ckpt')).map((f) => [f.name, f.bytes]));
+    const lastFiles = new Map((await host.exportAdapter(end.checkpoints.at(-1)!.name)).map((f) => [f.name, f.bytes]));
+    const same = Buffer.compare(bestFiles.get('adapter_model.safetensors')!, lastFiles.get('adapter_model.safetensors')!) === 0;
+    expect(same, 'best.ckpt is the last step exactly when step 2 is the best').toBe(end.best!.step === 2);
+    await host.unload();
+  }, 240_000);
 });

@@ -7,7 +7,7 @@
 // Each step runs as one job of the host's GPU queue, so a chat request waits at most one step.
 
 import type { ModelRecord } from '../llm/webllm-custom-model';
-import { isLocomoTask, locomoTrainingTask, tupleIdentity, tuplesOnEngine, type LocomoTaskName, type TupleSettings } from '../eval/locomo-task';
+import { isLocomoTask, locomoTrainingTask, runValidation, tupleIdentity, tuplesOnEngine, type LocomoTaskName, type TupleSettings } from '../eval/locomo-task';
 import type { LocomoConversation } from '../eval/locomo';
 import type { LocomoRunSetup } from '../eval/tuples.idb';
 import type { TrainingTuples, TupleCache } from '../eval/tuples';
@@ -22,7 +22,7 @@ import { mergeIntoMlcFolder } from '../train/merge';
 import { fullFineTuneProblem } from '../train/params';
 import type { TaskExample, TrainingTask } from '../train/task';
 import { syntheticTask } from '../train/tasks/synthetic';
-import { Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
+import { bestValidated, Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../train/trainer';
 import { customModelRecord, installIntoWebLlmCache } from '../llm/webllm-custom-model';
 
 /** The tasks a run can train on: the synthetic memory-operation task, and Memory-R1's two LoCoMo tasks. */
@@ -34,7 +34,10 @@ export interface StartTrainingRequest {
   options: TrainerOptions;
   /** Save a checkpoint every N steps (and always on pause, stop and at the end). */
   checkpointEvery: number;
-  /** LoCoMo tasks: the training conversations (conv-26) and how to build the tuples from them. */
+  /**
+   * LoCoMo tasks: the file's conversations and how to build the tuples: the training one (conv-26) gives
+   * the tuples, the validation one (conv-30) scores the policy every options.validateEvery steps.
+   */
   locomo?: TupleSettings & { conversations: LocomoConversation[] };
 }
 
@@ -63,6 +66,10 @@ export interface TrainingStatus {
   history: StepMetrics[];
   /** This model's checkpoints, oldest first. */
   checkpoints: CheckpointInfo[];
+  /** The validation score before the first step (null: the run does not validate). */
+  startScore: number | null;
+  /** The run's best-validated step (0: the start) and score, and the checkpoint that holds it (null: none saved); null when nothing was validated. */
+  best: { step: number; score: number; checkpoint: string | null } | null;
   /** resume() would continue (a paused run, or a checkpoint short of its planned steps). */
   canResume: boolean;
   /** What went wrong, or what to do next. */
@@ -167,10 +174,13 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     }
   };
 
-  const checkpoints = async (): Promise<CheckpointInfo[]> => {
-    const names = (await (await deps.storage(deps.modelUrl())).list()).filter((n) => Number.isFinite(stepOf(n))).sort();
-    return names.map((name) => ({ name, step: stepOf(name) }));
-  };
+  const stored = async (): Promise<string[]> => (await deps.storage(deps.modelUrl())).list();
+  const stepCheckpoints = (names: readonly string[]): CheckpointInfo[] =>
+    names
+      .filter((n) => Number.isFinite(stepOf(n)))
+      .sort()
+      .map((name) => ({ name, step: stepOf(name) }));
+  const checkpoints = async (): Promise<CheckpointInfo[]> => stepCheckpoints(await stored());
 
   const latest = async (): Promise<Checkpoint | null> => {
     const storage = await deps.storage(deps.modelUrl());
@@ -184,7 +194,9 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     (engine.format === 'mlc' ? 'Full fine-tuning saves the model as a Hugging Face folder, so it needs one as the base: load the model’s float32 Hugging Face folder (config.json, model.safetensors), or train a LoRA adapter.' : null);
 
   const status = async (): Promise<TrainingStatus> => {
-    const list = await checkpoints().catch(() => []);
+    const names = await stored().catch((): string[] => []);
+    const list = stepCheckpoints(names);
+    const bestOf = (best: { step: number; score: number } | null) => best && { step: best.step, score: best.score, checkpoint: names.includes(BEST_CHECKPOINT) ? BEST_CHECKPOINT : null };
     let format: TrainingStatus['modelFormat'] = null;
     let full: string | null = null;
     try {
@@ -198,11 +210,11 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     if (trainer) {
       const c = trainer.config;
       const canResume = (state === 'paused' || state === 'stopped' || state === 'failed') && trainer.stepsDone < c.totalSteps;
-      return { ...base, step: trainer.stepsDone, totalSteps: c.totalSteps, task: trainer.task.name, algorithm: c.algorithm, config: c, history: [...trainer.history], canResume };
+      return { ...base, startScore: trainer.startScore, best: bestOf(trainer.best), step: trainer.stepsDone, totalSteps: c.totalSteps, task: trainer.task.name, algorithm: c.algorithm, config: c, history: [...trainer.history], canResume };
     }
     const ck = list.length ? await latest().catch(() => null) : null;
-    if (!ck) return { ...base, step: 0, totalSteps: 0, task: null, algorithm: null, config: null, history: [], canResume: false };
-    return { ...base, step: ck.step, totalSteps: ck.config.totalSteps, task: ck.task, algorithm: ck.config.algorithm, config: ck.config, history: ck.history, canResume: ck.step < ck.config.totalSteps };
+    if (!ck) return { ...base, startScore: null, best: null, step: 0, totalSteps: 0, task: null, algorithm: null, config: null, history: [], canResume: false };
+    return { ...base, startScore: ck.startScore, best: bestOf(bestValidated(ck.startScore, ck.history)), step: ck.step, totalSteps: ck.config.totalSteps, task: ck.task, algorithm: ck.config.algorithm, config: ck.config, history: ck.history, canResume: ck.step < ck.config.totalSteps };
   };
 
   const announce = async (): Promise<TrainingStatus> => {
@@ -278,7 +290,11 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
     const training = start.conversations.filter((c) => c.split === 'train');
     if (training.length === 0) throw new Error('The LoCoMo file has no training conversation (conv-26): load locomo10.json.');
     const store = await deps.tuples();
-    const setup = { identity: tupleIdentity(deps.modelUrl(), start), settings: { turns: start.turns, maxNewTokens: start.maxNewTokens } };
+    const setup = {
+      identity: tupleIdentity(deps.modelUrl(), start),
+      settings: { turns: start.turns, maxNewTokens: start.maxNewTokens },
+      validation: start.conversations.filter((c) => c.split === 'validation'),
+    };
     let shown = 0;
     const { tuples } = await deps.serial(() =>
       tuplesOnEngine(engine, training, setup.identity, start, store, (p) => {
@@ -304,13 +320,33 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
   const locomoTask = async (name: LocomoTaskName, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
     const { tuples, setup } = start ? await newRunTuples(engine, start) : await keptRunTuples();
     message = null;
-    return locomoTrainingTask(name, engine, tuples, setup.settings);
+    const validation = setup.validation?.length ? runValidation(setup.validation, setup.settings) : undefined;
+    return locomoTrainingTask(name, engine, tuples, setup.settings, validation);
   };
 
   const taskOf = async (name: string, engine: Engine, start?: StartTrainingRequest['locomo']): Promise<TrainingTask<TaskExample>> => {
-    if (name === 'synthetic') return syntheticTask();
-    if (isLocomoTask(name)) return locomoTask(name, engine, start);
+    if (name === 'synthetic') return withValidationNotice(syntheticTask());
+    if (isLocomoTask(name)) return withValidationNotice(await locomoTask(name, engine, start));
     throw new Error(`Unknown training task "${name}"; available: ${TRAINING_TASKS.join(', ')}.`);
+  };
+
+  /** The task whose validation says in the status that it is under way (on conv-30 it takes minutes with a real model). */
+  const withValidationNotice = (task: TrainingTask<TaskExample>): TrainingTask<TaskExample> => {
+    const validate = task.validate;
+    if (!validate) return task;
+    const where = isLocomoTask(task.name) ? 'the validation conversation (conv-30)' : 'the held-out prompts';
+    return {
+      ...task,
+      validate: async (context) => {
+        message = `Scoring the policy ${context.step === 0 ? 'before the first step' : `after step ${context.step}`} on ${where}…`;
+        void announce();
+        try {
+          return await validate(context);
+        } finally {
+          message = null;
+        }
+      },
+    };
   };
 
   const setListener = (l: TrainingListener | undefined): void => {
@@ -371,6 +407,9 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       let task: TrainingTask<TaskExample>;
       try {
         task = await taskOf(req.task, engine, req.locomo);
+        if ((req.options.validateEvery ?? 0) > 0 && !task.validate) {
+          throw new Error('Validation scores the policy on the validation conversation (conv-30), which the loaded file lacks: load locomo10.json, or set “Validate every” to 0.');
+        }
       } catch (error) {
         message = error instanceof Error ? error.message : String(error);
         throw error;

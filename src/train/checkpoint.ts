@@ -35,6 +35,8 @@ export interface Checkpoint {
   optimizer: OptimizerState;
   valueHead: ValueHeadState | null;
   history: StepMetrics[];
+  /** The validation score of the run's start, before its first step (null: not validated). */
+  startScore: number | null;
 }
 
 const FORMAT = 'memory-r1.train-checkpoint';
@@ -74,6 +76,7 @@ export function encodeCheckpoint(ck: Checkpoint): Uint8Array {
     // Float64 numbers survive JSON exactly.
     valueHead: ck.valueHead,
     history: ck.history,
+    startScore: ck.startScore,
   };
   return writeSafetensors(tensors, { [FORMAT]: JSON.stringify(doc) });
 }
@@ -90,6 +93,8 @@ interface CheckpointDoc {
   optimizer: { step: number; skipped: number; moments: number };
   valueHead: ValueHeadState | null;
   history: StepMetrics[];
+  /** Absent in checkpoints written before the start's score was kept. */
+  startScore?: number | null;
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkpoint {
@@ -119,6 +124,7 @@ export function decodeCheckpoint(bytes: Uint8Array, name = 'checkpoint'): Checkp
     optimizer: { step: doc.optimizer.step, skipped: doc.optimizer.skipped, m: moments('m'), v: moments('v') },
     valueHead: doc.valueHead,
     history: doc.history,
+    startScore: doc.startScore ?? null,
   };
 }
 
@@ -147,6 +153,7 @@ export async function checkpointOf<E extends TaskExample>(trainer: Trainer<E>): 
     optimizer: await trainer.optimizerState(),
     valueHead: trainer.valueHeadState(),
     history: [...trainer.history],
+    startScore: trainer.startScore,
   };
 }
 
@@ -190,7 +197,7 @@ export async function resumeTrainer<E extends TaskExample>(engine: Engine, ck: C
   }
   try {
     if (ck.full) await trainer.restoreWeights(ck.full);
-    trainer.restoreState({ step: ck.step, optimizer: ck.optimizer, valueHead: ck.valueHead, history: ck.history });
+    trainer.restoreState({ step: ck.step, optimizer: ck.optimizer, valueHead: ck.valueHead, history: ck.history, startScore: ck.startScore });
   } catch (error) {
     trainer.dispose();
     throw error;

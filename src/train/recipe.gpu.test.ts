@@ -174,7 +174,7 @@ describe('training recipe (tiny models)', () => {
     engine.dispose();
   }, 120_000);
 
-  it('validation every step keeps the best-scoring step as best.ckpt, and a resumed run remembers its score', async () => {
+  it('validation every step keeps the best-scoring step as best.ckpt, and a resumed run remembers its score (the start\'s too)', async () => {
     const engine = await tinyEngine(gpu);
     const options: TrainerOptions = { algorithm: 'grpo', totalSteps: 3, promptsPerStep: 2, groupSize: 4, lora: { rank: 2, alpha: 4 }, optimizer: { lr: 5e-3 }, grpo: { beta: 0 }, validateEvery: 1 };
     const trainer = new Trainer(engine, { ...options, adapterName: 'val' }, syntheticTask());
@@ -205,6 +205,7 @@ describe('training recipe (tiny models)', () => {
     engine.removeAdapter('val');
     const resumed = await resumeTrainer(engine, decodeCheckpoint(await storage.load('step-0000003.ckpt')), syntheticTask(), { totalSteps: 4 });
     expect(resumed.best).toEqual({ step: 2, score: 0.9 });
+    expect(resumed.startScore).toBe(0.1);
     resumed.dispose();
 
     // A run whose every step validates worse than its start keeps the start: step 0, the fresh adapter
@@ -222,7 +223,13 @@ describe('training recipe (tiny models)', () => {
     expect(start.step).toBe(0);
     expect(flatAdapter(start.adapter!)).toEqual(fresh);
     expect(flatAdapter(await worse.downloadAdapter())).not.toEqual(fresh);
+    await saveCheckpoint(worseStorage, worse);
     worse.dispose();
+    engine.removeAdapter('worse');
+    // The start's score is no step's metrics, yet a resumed run still knows it as the best to beat.
+    const resumedWorse = await resumeTrainer(engine, decodeCheckpoint(await worseStorage.load('step-0000003.ckpt')), syntheticTask(), { totalSteps: 4 });
+    expect(resumedWorse.best).toEqual({ step: 0, score: 0.5 });
+    resumedWorse.dispose();
     engine.dispose();
   }, 120_000);
 

@@ -52,6 +52,13 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** The best validation score of a run (step 0: its start; ties keep the earlier step), or null when nothing was validated. */
+export function bestValidated(startScore: number | null, history: readonly StepMetrics[]): { step: number; score: number } | null {
+  let best = startScore === null ? null : { step: 0, score: startScore };
+  for (const m of history) if (m.validation !== undefined && (best === null || m.validation > best.score)) best = { step: m.step, score: m.validation };
+  return best;
+}
+
 /** The best-validated step so far: its score and its adapter as it was then (absent after a resume: best.ckpt has it). */
 export interface BestStep {
   step: number;
@@ -275,16 +282,16 @@ export class Trainer<E extends TaskExample = TaskExample> {
     return this.valueHead?.state() ?? null;
   }
 
-  /** Restores the optimiser, value head, step count and history (the adapter comes in the constructor). */
-  restoreState(state: { step: number; optimizer: OptimizerState; valueHead: ValueHeadState | null; history: StepMetrics[] }): void {
+  /** Restores the optimiser, value head, step count, history and the start's validation score (the adapter comes in the constructor). */
+  restoreState(state: { step: number; optimizer: OptimizerState; valueHead: ValueHeadState | null; history: StepMetrics[]; startScore: number | null }): void {
     this.optimizer.load(state.optimizer);
     if (state.valueHead && this.valueHead) this.valueHead.load(state.valueHead);
     this.stepsDone = state.step;
     this.history.length = 0;
     this.history.push(...state.history);
-    // The best score so far comes back from the history, so a resumed run only replaces a better-scored best.ckpt.
-    this.best = null;
-    for (const m of state.history) if (m.validation !== undefined && (this.best === null || m.validation > this.best.score)) this.best = { step: m.step, score: m.validation };
+    this.startScore = state.startScore;
+    // The best score so far (the start's included) comes back, so a resumed run only replaces a better-scored best.ckpt.
+    this.best = bestValidated(state.startScore, state.history);
   }
 
   /** Frees the optimiser state (and full fine-tuning's reference copy); the adapter or trained weights stay in the engine. */

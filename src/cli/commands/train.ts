@@ -14,7 +14,7 @@ import type { TaskExample, TrainingTask } from '../../train/task';
 import { DEFAULT_TRAINER, Trainer, type Algorithm, type StepMetrics, type TrainerConfig, type TrainerOptions } from '../../train/trainer';
 import { conversationsOf } from '../../eval/locomo';
 import { readLocomoFile } from '../../eval/locomo.node.js';
-import { locomoTrainingTask, tupleIdentity, tuplesOnEngine } from '../../eval/locomo-task';
+import { locomoTrainingTask, runValidation, tupleIdentity, tuplesOnEngine } from '../../eval/locomo-task';
 import { FileTupleCache } from '../../eval/tuples.node.js';
 import type { GpuContext } from '../../gpu/device';
 import { openLocomoModels, type LocomoModelPaths } from '../locomo-models';
@@ -58,13 +58,7 @@ async function makeTask(name: TaskName, engine: Engine, modelDir: string, locomo
   await journal?.discard();
   process.stderr.write(`${cached ? 'read' : 'built'} ${tuples.manager.length} manager and ${tuples.answer.length} answer tuples, evidence recall@60 ${fmt(tuples.recall.mean)} (${locomo.tuplesPath})\n`);
   // --validate-every scores the policy on the validation conversation (conv-30).
-  const cap = locomo.maxNewTokens ? { max_tokens: locomo.maxNewTokens } : undefined;
-  return locomoTrainingTask(name, engine, tuples, settings, {
-    conversations: conversationsOf(all, 'validation'),
-    ...(bankModel ? { bankModel } : {}),
-    ...(locomo.turns ? { turns: locomo.turns } : {}),
-    ...(cap ? { sampling: { extract: cap, manage: cap, answer: cap } } : {}),
-  });
+  return locomoTrainingTask(name, engine, tuples, settings, runValidation(conversationsOf(all, 'validation'), locomo, bankModel));
 }
 
 const fmt = (x: number | null, digits = 3): string => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));

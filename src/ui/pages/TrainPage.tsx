@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { LocomoConversation } from '../../eval/locomo';
+import type { TrainingStatus } from '../../hosts/trainer-host';
 import { ModelNotice } from '../components/ModelNotice';
 import { SourcePicker } from '../demo/SourcePicker';
 import { useModelState, type ModelHost } from '../engines/model-host';
@@ -20,12 +21,21 @@ interface Props {
   noGpu: boolean;
 }
 
-/** What a loaded LoCoMo file gives the LoCoMo tasks: its training conversations. */
+/** What a loaded LoCoMo file gives the LoCoMo tasks: its training conversations, and the one validation scores. */
 function trainingSummary({ name, conversations }: { name: string; conversations: LocomoConversation[] }): string {
   const training = conversations.filter((c) => c.split === 'train');
   if (training.length === 0) return `${name} has no training conversation (conv-26): load locomo10.json.`;
   const questions = training.reduce((n, c) => n + c.qa.length, 0);
-  return `${name}: training on ${training.map((c) => c.sampleId).join(', ')} (${questions} questions).`;
+  const validation = conversations.filter((c) => c.split === 'validation');
+  const validates = validation.length > 0 ? ` “Validate every” scores the policy on ${validation.map((c) => c.sampleId).join(', ')}.` : ' It has no validation conversation (conv-30), so no validation.';
+  return `${name}: training on ${training.map((c) => c.sampleId).join(', ')} (${questions} questions).${validates}`;
+}
+
+/** How an exported checkpoint is named beside its download links. */
+function checkpointLabel(name: string, status: TrainingStatus | null): string {
+  const best = status?.best;
+  if (best && name === best.checkpoint) return `best-validated checkpoint (step ${best.step})`;
+  return `checkpoint step ${Number(/\d+/.exec(name)?.[0] ?? 0)}`;
 }
 
 /** Training a LoRA adapter on the local engine: settings, live charts, checkpoints and export. */
@@ -64,9 +74,9 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
     if (settings.fineTune === 'full' && fullProblem) return setProblem(fullProblem);
     if (request.task !== 'synthetic') {
       if (!locomo) return setProblem('Load LoCoMo (locomo10.json) under “LoCoMo data” first.');
-      const conversations = locomo.conversations.filter((c) => c.split === 'train');
-      if (conversations.length === 0) return setProblem('That file has no training conversation (conv-26): load locomo10.json.');
-      request.locomo = { conversations, ...limits };
+      if (!locomo.conversations.some((c) => c.split === 'train')) return setProblem('That file has no training conversation (conv-26): load locomo10.json.');
+      // The training conversation gives the tuples, the validation one scores the policy; the test split stays out.
+      request.locomo = { conversations: locomo.conversations.filter((c) => c.split !== 'test'), ...limits };
     }
     setProblem(null);
     void run.start(request);
@@ -77,7 +87,7 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
     try {
       const files = await training.exportAdapter(checkpoint);
       setLinks(files);
-      setLinksLabel(checkpoint ? `checkpoint step ${Number(/\d+/.exec(checkpoint)?.[0] ?? 0)}` : `step ${latest?.step ?? run.status?.step ?? 0}`);
+      setLinksLabel(checkpoint ? checkpointLabel(checkpoint, run.status) : `step ${latest?.step ?? run.status?.step ?? 0}`);
     } catch (error) {
       setProblem(error instanceof Error ? error.message : String(error));
     }
@@ -147,12 +157,12 @@ export function TrainPage({ host, choice, training, noGpu }: Props) {
       </section>
       <section className="panel" aria-labelledby="train-charts-title">
         <h2 id="train-charts-title">Progress</h2>
-        <TrainingCharts history={run.history} />
+        <TrainingCharts history={run.history} startScore={run.status?.startScore ?? null} />
       </section>
       <div className="two-columns">
         <section className="panel" aria-labelledby="train-checkpoints-title">
           <h2 id="train-checkpoints-title">Checkpoints</h2>
-          <CheckpointList checkpoints={run.status?.checkpoints ?? []} totalSteps={run.status?.totalSteps ?? 0} busy={run.busy || !ready} full={fullRun} onExport={(name) => void exportPeft(name)} />
+          <CheckpointList checkpoints={run.status?.checkpoints ?? []} best={run.status?.best ?? null} totalSteps={run.status?.totalSteps ?? 0} busy={run.busy || !ready} full={fullRun} onExport={(name) => void exportPeft(name)} />
         </section>
         <section className="panel" aria-labelledby="train-export-title">
           <h2 id="train-export-title">{fullRun ? 'Use the model' : 'Use the adapter'}</h2>

@@ -1,5 +1,5 @@
 // The run's controls and where it stands: start / pause / resume / stop, the step count with its ETA,
-// and the latest step's numbers.
+// and the latest step's numbers (with the validation score, when the run validates).
 import { useState } from 'react';
 import type { TrainingStatus } from '../../hosts/trainer-host';
 import type { StepMetrics } from '../../train/trainer';
@@ -33,6 +33,7 @@ const STATE_TEXT: Record<TrainingStatus['state'], string> = {
   'device-lost': 'GPU lost',
 };
 
+const percent = (score: number) => `${(score * 100).toFixed(1)} %`;
 const num = (v: number | null, digits = 3) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 export function RunPanel({ status, latest, busy, ready, blocked = null, onStart, onPause, onResume, onStop, onRecover }: Props) {
@@ -46,6 +47,8 @@ export function RunPanel({ status, latest, busy, ready, blocked = null, onStart,
   const paused = isPausedRun(status);
   const canResume = !active && !!status?.canResume && state !== 'device-lost';
   const [confirming, setConfirming] = useState(false);
+  const best = status?.best ?? null;
+  const lastScored = [...(status?.history ?? [])].reverse().find((m) => m.validation !== undefined);
   const start = () => (checkpoints > 0 ? setConfirming(true) : onStart());
   return (
     <>
@@ -135,6 +138,15 @@ export function RunPanel({ status, latest, busy, ready, blocked = null, onStart,
           <dd>{latest.tokensPerSecond.toFixed(0)} tokens/s</dd>
           <dt>Time left</dt>
           <dd>{formatSeconds(latest.etaSeconds)}</dd>
+          {best && (
+            <>
+              <dt>Validation</dt>
+              <dd>
+                {lastScored && `${percent(lastScored.validation!)} after step ${lastScored.step} · `}
+                best {percent(best.score)} {best.step === 0 ? 'before training' : `after step ${best.step}`}
+              </dd>
+            </>
+          )}
         </dl>
       )}
     </>

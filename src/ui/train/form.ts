@@ -145,7 +145,7 @@ export const FIELD_SPECS: Record<Field, FieldSpec> = {
     min: 0,
     only: ['grpo'],
   },
-  validateEvery: { label: 'Validate every', help: 'Steps between scores of the policy on the task’s held-out set (0 = never); the best-scoring step is kept as its own checkpoint.', integer: true, min: 0 },
+  validateEvery: { label: 'Validate every', help: 'Steps between scores of the policy on the task’s held-out set (LoCoMo: conv-30), and once before the first step (0 = never); the best-scoring step, the start included, is kept as its own checkpoint.', integer: true, min: 0 },
   seed: { label: 'Seed', help: 'Fixes the adapter’s start and the samples, so a resumed run continues exactly.', integer: true, min: 0 },
   checkpointEvery: { label: 'Checkpoint every', help: 'Steps between checkpoints in this browser (also saved on pause and stop).', integer: true, min: 1 },
 };
