@@ -1,7 +1,8 @@
 // `npm run bench -- learn`: the proof-of-learning table (src/eval/learn.ts) on a tiny model, in Node
 // (Dawn): BASE → Memory-SFT → Memory-R1-GRPO for the Answer Agent on generated LoCoMo conversations,
 // per seed, scored on the held-out conversations; prints the table (mean ± std over seeds) with the SFT
-// loss, GRPO reward and conv-30 validation curves on stderr, and everything as JSON on stdout.
+// loss, GRPO reward and conv-30 validation curves and each stage's reading check (EM where the retrieved
+// memories hold the evidence vs where they lack it) on stderr, and everything as JSON on stdout.
 // BASE is a learner-shaped random model (src/model/tiny.ts) made by format pre-training (full fine-tuning
 // by SFT on a separate generated file); SFT and GRPO then train LoRA adapters from it.
 // Sizes come from the environment (defaults in brackets), so the same script runs a quick check on a

@@ -6,12 +6,13 @@ import { makeTinyModel } from '../model/tiny';
 import { generatedBankModel } from './generated-oracle';
 import { learnData, learnMarkdown, learnTable, managerTable, meanStd, pretrainData, tokenizerTextOf, type SeedResult } from './learn';
 import { conversationsOf } from './locomo';
-import { summarize } from './report';
+import { readingCheck, summarize } from './report';
 import { MemoryEvalStore, runLocomoEval, type QuestionResult } from './runner';
 
 const result = (category: 1 | 2 | 3 | 4, em: number): QuestionResult => ({
   sampleId: 'gen-2', qaIndex: 0, question: 'q', gold: 'g', prediction: 'p', category, em, f1: em, bleu1: em, locomo_f1: em, usedMemories: [], retrieved: 0, ms: 0, tokens: { prompt: 0, completion: 0 },
 });
+const reading = (found: number, missing: number) => ({ found: { em: found, count: 2 }, missing: { em: missing, count: 1 } });
 const seed = (seed: number, grpoEm: number): SeedResult => ({
   seed,
   stages: {
@@ -19,6 +20,7 @@ const seed = (seed: number, grpoEm: number): SeedResult => ({
     SFT: summarize([result(1, 1), result(2, 0), result(3, 0), result(4, 0)]),
     GRPO: summarize([result(1, 1), result(2, grpoEm), result(3, 0), result(4, 0)]),
   },
+  reading: { BASE: reading(0, 0), SFT: reading(50, 0), GRPO: reading(50 + 50 * grpoEm, 0) },
   curves: { sftLoss: [], grpoReward: [], validation: { SFT: [], GRPO: [] } },
   bestStep: { SFT: null, GRPO: null },
   tokensPerSecond: { sft: 0, grpo: 0 },
@@ -38,6 +40,8 @@ describe('the learning table', () => {
     expect(markdown.split('\n')[0]).toBe('| Model | Method | single-hop F1 | B1 | EM | multi-hop F1 | B1 | EM | open-domain F1 | B1 | EM | temporal F1 | B1 | EM | overall F1 | B1 | EM |');
     expect(markdown).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | 0.0 ± 0.0 |');
     expect(markdown).toContain('Seeds: 0, 1, 2; held-out questions per category 1: 1, 2: 1, 3: 1, 4: 1');
+    expect(markdown).toContain('Reading check (answer agent, EM on the 2 held-out questions whose retrieved memories hold all their evidence / the 1 whose memories hold none;');
+    expect(markdown).toContain('BASE 0.0 / 0.0, Memory-SFT 50.0 / 0.0, Memory-R1-GRPO 83.3 / 0.0.');
     // A category with no held-out question shows dashes.
     const only = { ...seed(0, 1), stages: { BASE: summarize([result(1, 0)]), SFT: summarize([result(1, 1)]), GRPO: summarize([result(1, 1)]) } };
     expect(learnMarkdown([only], 'tiny')).toContain('| tiny | Memory-SFT | 100.0 ± 0.0 | 100.0 ± 0.0 | 100.0 ± 0.0 | – | – | – |');
@@ -55,6 +59,14 @@ describe('the learning table', () => {
       'BASE', 'Memory-SFT', 'Memory-R1-GRPO', 'manager: bank builder (reference)', 'manager: BASE', 'manager: Memory-SFT', 'manager: Memory-R1-GRPO',
     ]);
     expect(lines.at(-1)).toContain('the frozen BASE answer agent answers');
+  });
+});
+
+describe('the reading check', () => {
+  it('splits the evaluated questions by whether their memories held all of the evidence or none of it', () => {
+    const withRecall = (em: number, evidenceRecall: number | undefined, category: 1 | 5 = 1): QuestionResult => ({ ...result(1, em), category: category as 1, ...(evidenceRecall === undefined ? {} : { evidenceRecall }) });
+    const check = readingCheck([withRecall(1, 1), withRecall(0, 1), withRecall(1, 0), withRecall(1, 0.5), withRecall(1, undefined), withRecall(1, 1, 5)]);
+    expect([check.found.count, check.found.em, check.missing.count, check.missing.em]).toEqual([2, 50, 1, 100]);
   });
 });
 

@@ -6,6 +6,9 @@
 // SFT and GRPO alike validate on conv-30 before their first step and every few steps, and keep their
 // best step (the trainer's validation hook; step 0 is BASE itself), as the paper selects checkpoints on
 // conv-30: a stage that only hurts on validation is scored as BASE.
+// Each evaluation also gets a reading check (report.ts's readingCheck): EM on the questions whose retrieved
+// memories hold their evidence beside EM on those whose memories lack it, which tells a model that reads
+// its memories from one that answers from priors, whatever its overall score.
 //
 // A model of random weights knows no language, so BASE is first made by format pre-training (ours): full
 // fine-tuning by SFT on answer-agent demonstrations from a separate generated file (other people, other
@@ -40,7 +43,7 @@ import { generateLocomoText } from './generate';
 import { generatedBankModel } from './generated-oracle';
 import { conversationsOf, EVALUATED_CATEGORIES, parseLocomo, type LocomoConversation } from './locomo';
 import { locomoValidator } from './locomo-validation';
-import { summarize, type EvalSummary, type MetricMeans } from './report';
+import { readingCheck, summarize, type EvalSummary, type MetricMeans } from './report';
 import { MemoryEvalStore, runLocomoEval } from './runner';
 import { managerReward } from './rewards';
 import { locomoAnswerTask, locomoManagerTask } from './training-tasks';
@@ -103,9 +106,23 @@ export interface PretrainSettings {
 
 export type Stage = 'BASE' | 'SFT' | 'GRPO';
 
+/** EM (percent) and count of the held-out questions whose memories held all of their evidence, and of those whose memories held none. */
+export interface Reading {
+  found: { em: number; count: number };
+  missing: { em: number; count: number };
+}
+
+/** One evaluation of a stage: its summary, and whether its answers came from the memories. */
+interface Scored {
+  summary: EvalSummary;
+  reading: Reading;
+}
+
 /** One agent's three rows in one seed. */
 export interface AgentResult {
   stages: Record<Stage, EvalSummary>;
+  /** Each stage's reading check (report.ts's readingCheck): equal EM with and without the evidence means answers come from priors. */
+  reading: Record<Stage, Reading>;
   /** SFT loss and GRPO mean reward per step; each stage's validation scores (EM 0-1 on conv-30) by step (step 0: its start, BASE). */
   curves: { sftLoss: number[]; grpoReward: number[]; validation: Record<'SFT' | 'GRPO', { step: number; score: number }[]> };
   /** Each stage's kept step (best validation; 0 when no step beat BASE; null without validation). */
@@ -202,7 +219,7 @@ const managerAdapterModels = (engine: Engine, manager: ManagerSettings, adapter?
   managerModels(engine, manager, new LocalChatModel(engine, adapter ? { adapter } : {}), `manager-${adapter ?? 'base'}`);
 
 /** The evaluation runner over the test split's questions. */
-async function evaluate(data: LearnData, settings: LearnSettings, models: EvalModels): Promise<EvalSummary> {
+async function evaluate(data: LearnData, settings: LearnSettings, models: EvalModels): Promise<Scored> {
   const limits = { ...(settings.testQuestions ? { questions: settings.testQuestions } : {}), ...(models.turns ? { turns: models.turns } : {}) };
   const run = await runLocomoEval({
     conversations: conversationsOf(data.conversations, 'test'),
@@ -215,7 +232,8 @@ async function evaluate(data: LearnData, settings: LearnSettings, models: EvalMo
     perSpeaker: settings.perSpeaker,
     sampling: { answer: answerSampling(settings), ...(settings.manager ? { manage: managerSampling(settings.manager) } : {}) },
   });
-  return summarize(run.results);
+  const { found, missing } = readingCheck(run.results);
+  return { summary: summarize(run.results), reading: { found: { em: found.em, count: found.count }, missing: { em: missing.em, count: missing.count } } };
 }
 
 const answerSampling = (settings: LearnSettings) => ({ temperature: 0, top_p: 1, max_tokens: settings.answerTokens });
@@ -345,13 +363,16 @@ async function trainStage(engine: Engine, task: TrainingTask<TaskExample>, optio
   return { steps, validation, bestStep };
 }
 
+const scoreText = ({ summary, reading }: Scored): string =>
+  `EM ${summary.overall.em} F1 ${summary.overall.f1}; EM ${reading.found.em} on the ${reading.found.count} questions whose memories hold the evidence, ${reading.missing.em} on the ${reading.missing.count} whose memories lack it`;
+
 const validationText = (m: StepMetrics): string => (m.validation !== undefined ? ` validation EM ${m.validation.toFixed(3)}` : '');
 
 /** One agent to train: its task (SFT targets, reward, validation), how a stage of it is scored, and its step counts. */
 interface Agent {
   name: 'answer' | 'manager';
   task: TrainingTask<TaskExample>;
-  evaluate(adapter?: string): Promise<EvalSummary>;
+  evaluate(adapter?: string): Promise<Scored>;
   sftSteps: number;
   grpoSteps: number;
 }
@@ -361,25 +382,26 @@ async function learnAgent(engine: Engine, agent: Agent, settings: LearnSettings,
   const common: TrainerOptions = { promptsPerStep: settings.promptsPerStep, lora: { rank: settings.rank, alpha: settings.alpha }, seed, grpo: { beta: 0 }, validateEvery: settings.validateEvery };
   const label = `seed ${seed} ${agent.name}`;
   const base = await agent.evaluate();
-  log(`${label} BASE: EM ${base.overall.em} F1 ${base.overall.f1}`);
+  log(`${label} BASE: ${scoreText(base)}`);
 
   const sftName = `${agent.name}-sft-${seed}`;
   const sft = await trainStage(engine, agent.task, { ...common, algorithm: 'sft', totalSteps: agent.sftSteps, optimizer: { lr: settings.sftLr }, adapterName: sftName }, (m) =>
     log(`${label} SFT step ${m.step}: loss ${m.loss.toFixed(3)}${validationText(m)} ${m.tokensPerSecond.toFixed(0)} tok/s`),
   );
   const sftEval = await agent.evaluate(sftName);
-  log(`${label} SFT (step ${sft.bestStep ?? agent.sftSteps}): EM ${sftEval.overall.em} F1 ${sftEval.overall.f1}`);
+  log(`${label} SFT (step ${sft.bestStep ?? agent.sftSteps}): ${scoreText(sftEval)}`);
   engine.removeAdapter(sftName);
 
   const grpoName = `${agent.name}-grpo-${seed}`;
   const grpoOptions: TrainerOptions = { ...common, algorithm: 'grpo', totalSteps: agent.grpoSteps, groupSize: settings.groupSize, dynamicSampling: settings.dynamicSampling, optimizer: { lr: settings.grpoLr }, adapterName: grpoName };
   const grpo = await trainStage(engine, agent.task, grpoOptions, (m) => log(`${label} GRPO step ${m.step}: reward ${m.rewardMean?.toFixed(3)}${validationText(m)} ${m.truncated} truncated ${m.tokensPerSecond.toFixed(0)} tok/s`));
   const grpoEval = await agent.evaluate(grpoName);
-  log(`${label} GRPO (step ${grpo.bestStep ?? agent.grpoSteps}): EM ${grpoEval.overall.em} F1 ${grpoEval.overall.f1}`);
+  log(`${label} GRPO (step ${grpo.bestStep ?? agent.grpoSteps}): ${scoreText(grpoEval)}`);
   engine.removeAdapter(grpoName);
 
   return {
-    stages: { BASE: base, SFT: sftEval, GRPO: grpoEval },
+    stages: { BASE: base.summary, SFT: sftEval.summary, GRPO: grpoEval.summary },
+    reading: { BASE: base.reading, SFT: sftEval.reading, GRPO: grpoEval.reading },
     curves: {
       sftLoss: sft.steps.map((m) => +m.loss.toFixed(4)),
       grpoReward: grpo.steps.map((m) => +(m.rewardMean ?? 0).toFixed(4)),
@@ -405,8 +427,8 @@ export async function learnSeed(engine: Engine, data: LearnData, settings: Learn
   const task = await validatedManagerTask(engine, data, settings, m);
   const manager = await learnAgent(engine, { name: 'manager', task, evaluate: (adapter) => evaluate(data, settings, managerAdapterModels(engine, m, adapter)), sftSteps: m.steps, grpoSteps: m.steps }, settings, seed, log);
   const reference = await evaluate(data, settings, managerModels(engine, m, generatedBankModel(), 'manager-bank-builder'));
-  log(`seed ${seed} manager: the bank builder's own operations: EM ${reference.overall.em} F1 ${reference.overall.f1}`);
-  return { seed, ...answer, manager: { ...manager, reference } };
+  log(`seed ${seed} manager: the bank builder's own operations: ${scoreText(reference)}`);
+  return { seed, ...answer, manager: { ...manager, reference: reference.summary } };
 }
 
 // ── The table ─────────────────────────────────────────────────────────────────────────────────────────
@@ -453,6 +475,14 @@ export function managerTable(results: readonly SeedResult[]): (Record<Stage, Row
 
 const METHOD: Record<Stage, string> = { BASE: 'BASE', SFT: 'Memory-SFT', GRPO: 'Memory-R1-GRPO' };
 
+/** The answer agent's reading check per stage, mean over seeds: EM where the memories hold the evidence / where they lack it. */
+function readingLine(results: readonly SeedResult[]): string {
+  const em = (stage: Stage, side: keyof Reading) => meanStd(results.map((r) => r.reading[stage][side].em)).mean.toFixed(1);
+  const first = results[0]!.reading.BASE;
+  const stages = (['BASE', 'SFT', 'GRPO'] as const).map((stage) => `${METHOD[stage]} ${em(stage, 'found')} / ${em(stage, 'missing')}`).join(', ');
+  return `Reading check (answer agent, EM on the ${first.found.count} held-out questions whose retrieved memories hold all their evidence / the ${first.missing.count} whose memories hold none; equal when answers come from priors, not the memories): ${stages}.`;
+}
+
 /**
  * The table as Markdown, in the paper's column order, each cell "mean ± std" over the seeds: the answer
  * agent's rows (on the bank builder's banks), then, when the run trained it, the manager's (on the banks
@@ -473,7 +503,8 @@ export function learnMarkdown(results: readonly SeedResult[], model: string): st
     rows.push(row('manager: bank builder (reference)', manager.reference));
     for (const stage of ['BASE', 'SFT', 'GRPO'] as const) rows.push(row(`manager: ${METHOD[stage]}`, manager[stage]));
   }
+  const reading = results[0] ? ['', readingLine(results)] : [];
   const questions = results[0] ? EVALUATED_CATEGORIES.map((c) => `${c}: ${results[0]!.stages.BASE.byCategory[c]!.count}`).join(', ') : '';
   const managerNote = manager ? ' Manager rows: the bank builder extracts, the row\'s manager decides the operations, the frozen BASE answer agent answers.' : '';
-  return [header, align, ...rows, '', `Seeds: ${results.map((r) => r.seed).join(', ')}; held-out questions per category ${questions}; percent, mean ± sample std over seeds.${managerNote}`].join('\n');
+  return [header, align, ...rows, ...reading, '', `Seeds: ${results.map((r) => r.seed).join(', ')}; held-out questions per category ${questions}; percent, mean ± sample std over seeds.${managerNote}`].join('\n');
 }

@@ -57,6 +57,17 @@ export function summarize(results: readonly QuestionResult[]): EvalSummary {
   return { byCategory, overall: means(results.filter((r) => EVALUATED_CATEGORIES.includes(r.category))) };
 }
 
+/**
+ * Whether answers come from the memories: the evaluated questions whose retrieved memories held all of
+ * their evidence, and those whose memories held none of it (partial recall and questions without
+ * evidence are left out). A model that reads its memories scores far higher on the first; one that
+ * answers from priors scores the same on both.
+ */
+export function readingCheck(results: readonly QuestionResult[]): { found: MetricMeans; missing: MetricMeans } {
+  const evaluated = results.filter((r) => EVALUATED_CATEGORIES.includes(r.category));
+  return { found: means(evaluated.filter((r) => r.evidenceRecall === 1)), missing: means(evaluated.filter((r) => r.evidenceRecall === 0)) };
+}
+
 /** The LoCoMo category behind a column of the paper's table (by Memory-R1's naming). */
 export function categoryOfColumn(column: Exclude<TableColumn, 'overall'>): Category {
   const entry = Object.entries(CATEGORY_NAMES).find(([, name]) => name === column);
