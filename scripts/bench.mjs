@@ -13,6 +13,7 @@ const SUITES = {
   locomo: { node: 'scripts/bench/locomo-node.ts' },
   eval: { node: 'scripts/bench/eval-node.ts' },
   learn: { node: 'scripts/bench/learn-node.ts' },
+  drills: { node: 'scripts/bench/drills-node.ts' },
   chat: { node: 'scripts/bench/chat-node.ts' },
   retrieval: { node: 'scripts/bench/retrieval-node.ts' },
 };
