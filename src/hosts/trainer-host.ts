@@ -400,6 +400,10 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       if (busy() || preparing) throw new Error('A training run is under way: pause or stop it before starting another.');
       if (isLocomoTask(req.task) && !req.locomo) throw new Error(`The ${req.task} task trains on LoCoMo: load locomo10.json first.`);
       if (req.task === 'locomo-manager' && req.options.algorithm === 'sft') throw new Error('The LoCoMo manager task has no reference operations to imitate: use GRPO or PPO.');
+      // Refused before the tuples are built (minutes with a real model), not after.
+      if (req.locomo && (req.options.validateEvery ?? 0) > 0 && !req.locomo.conversations.some((c) => c.split === 'validation')) {
+        throw new Error('Validation scores the policy on the validation conversation (conv-30), which the loaded file lacks: load locomo10.json, or set “Validate every” to 0.');
+      }
       setListener(l);
       every = Math.max(1, Math.floor(req.checkpointEvery));
       const engine = deps.engine();
@@ -407,9 +411,6 @@ export function createTrainerHost(deps: TrainerHostDeps): TrainerHost {
       let task: TrainingTask<TaskExample>;
       try {
         task = await taskOf(req.task, engine, req.locomo);
-        if ((req.options.validateEvery ?? 0) > 0 && !task.validate) {
-          throw new Error('Validation scores the policy on the validation conversation (conv-30), which the loaded file lacks: load locomo10.json, or set “Validate every” to 0.');
-        }
       } catch (error) {
         message = error instanceof Error ? error.message : String(error);
         throw error;
